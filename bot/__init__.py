@@ -1,0 +1,1 @@
+"""Channels and the message router: the gateway families talk to."""

@@ -1,0 +1,66 @@
+"""The gateway's HTTP app: the one place where routes are wired to shared state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from bot import health, webhook
+from bot.rasa_client import RasaClient
+from bot.router import Router
+from helpline.db import make_engine, make_session_factory
+from helpline.settings import Settings, load_settings
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings (database URL, Rasa URL)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.rasa.aclose()
+        app.state.engine.dispose()
+
+    app = FastAPI(title="西城区失独家庭帮扶助手 gateway", version="1.0", lifespan=lifespan)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.rasa = rasa
+    app.state.router = Router(sessions, rasa, settings.max_message_chars)
+    app.include_router(webhook.router)
+    app.include_router(health.router)
+    _add_input_guards(app)
+    return app
+
+
+def _error_locations(error: RequestValidationError) -> list[dict[str, str]]:
+    """Where the request was wrong, without echoing what was sent (it may be personal)."""
+    return [{"loc": ".".join(str(part) for part in e["loc"]), "type": e["type"]} for e in error.errors()]
+
+
+def _add_input_guards(app: FastAPI) -> None:
+    """Malformed or oversized requests get a clear 4xx in Chinese, never a 500."""
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette signature
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse(status_code=413, content={"detail": "内容太长了，请分几次发送。"})
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=400,
+            content={"detail": "请求格式不对，请检查后再发。", "errors": _error_locations(error)},
+        )

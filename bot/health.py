@@ -1,0 +1,64 @@
+"""``GET /healthz``: one look tells which part of the assistant is down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+
+from bot.rasa_client import RasaClient
+
+router = APIRouter()
+
+
+def _database(request: Request) -> dict[str, Any]:
+    try:
+        with request.app.state.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure means "down"
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True}
+
+
+async def _rasa(rasa: RasaClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Rasa itself, and the model it has loaded."""
+    try:
+        status = await rasa.status()
+    except httpx.HTTPError as error:
+        down = {"ok": False, "error": type(error).__name__}
+        return down, {"ok": False, "error": "rasa unreachable"}
+    model = status.get("model_file") or status.get("fingerprint", {}).get("model")
+    return {"ok": True}, {"ok": bool(model), "file": model}
+
+
+async def _action_server(url: str) -> dict[str, Any]:
+    try:
+        async with httpx.AsyncClient(timeout=3) as client:
+            response = await client.get(f"{url}/health")
+    except httpx.HTTPError as error:
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": response.status_code == 200}
+
+
+@router.get("/healthz")
+async def healthz(request: Request, response: Response) -> dict[str, Any]:
+    """200 when every part is up, 503 with the failing parts named otherwise."""
+    state = request.app.state
+    rasa, model = await _rasa(state.rasa)
+    parts = {
+        "database": _database(request),
+        "rasa": rasa,
+        "action_server": await _action_server(state.settings.action_server_url),
+        "model": model,
+    }
+    healthy = all(part["ok"] for part in parts.values())
+    response.status_code = 200 if healthy else 503
+    return {"status": "ok" if healthy else "degraded", "parts": parts}
+
+
+@router.get("/livez")
+async def livez() -> dict[str, bool]:
+    """The gateway process itself answers (used to tell that it finished starting)."""
+    return {"ok": True}

@@ -1,0 +1,1 @@
+"""Shared core of the Xicheng helpline assistant: settings, database, embeddings, CLI."""

@@ -1,0 +1,65 @@
+"""``make run``: prepare what is missing, start all three processes, stop them on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+from helpline import migrate, services
+from helpline.e5_rebuild import ensure_model
+from helpline.rasa_model import ensure_trained
+from helpline.settings import DEFAULT_MODEL_DIR, VAR_DIR, Settings, load_settings
+
+READY_TIMEOUT = 180.0
+
+
+def prepare(settings: Settings) -> list[services.Service]:
+    """Idempotent set-up; returns the services to start, in start order."""
+    print("[1/3] 检查向量模型…", flush=True)
+    if settings.embedding_model == str(DEFAULT_MODEL_DIR):
+        ensure_model(DEFAULT_MODEL_DIR)
+    print("[2/3] 更新数据库结构…", flush=True)
+    migrate.upgrade(settings.database_url)
+    print("[3/3] 检查 Rasa 模型…", flush=True)
+    model = ensure_trained()
+    return [
+        services.action_service(settings),
+        services.rasa_service(settings, model),
+        services.gateway_service(settings),
+    ]
+
+
+def main() -> int:
+    settings = load_settings()
+    plan = prepare(settings)
+    running: list[subprocess.Popen[bytes]] = []
+
+    def shutdown(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        for service in plan:
+            print(f"启动 {service.name} …", flush=True)
+            running.append(services.start(service, VAR_DIR / "logs"))
+        for service, process in zip(plan, running, strict=True):
+            services.wait_ready(service, process, READY_TIMEOUT)
+        print(f"\n助手已启动：http://{settings.host}:{settings.port}/webhooks/rest/webhook", flush=True)
+        print("日志在 var/logs/；按 Ctrl-C 停止。", flush=True)
+        while all(process.poll() is None for process in running):
+            time.sleep(0.5)
+        print("有进程意外退出，正在停止其余进程；请查看 var/logs/。", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\n正在停止…", flush=True)
+        return 0
+    finally:
+        for process in reversed(running):
+            services.stop(process)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The three processes of the assistant, started the same way by ``make run`` and the tests.
+
+Rasa runs in its own Python 3.10 environment; the action server and the gateway
+run in the project's. Everything binds to localhost: only the gateway is meant
+to be exposed, and only by a reverse proxy a site sets up on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+from helpline.rasa_model import RASA_BIN, rasa_env
+from helpline.settings import REPO_ROOT, Settings
+
+APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: list[str]
+    ready_url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _port(url: str) -> str:
+    return str(urlsplit(url).port)
+
+
+def _settings_env(settings: Settings) -> dict[str, str]:
+    """Pass the resolved settings on, so child processes agree with the parent."""
+    return {
+        "HELPLINE_DATABASE_URL": settings.database_url,
+        "HELPLINE_RASA_URL": settings.rasa_url,
+        "HELPLINE_ACTION_SERVER_URL": settings.action_server_url,
+        "HELPLINE_EMBEDDING_MODEL": settings.embedding_model,
+        "HELPLINE_HOST": settings.host,
+        "HELPLINE_PORT": str(settings.port),
+    }
+
+
+def rasa_service(settings: Settings, model: Path) -> Service:
+    command = [
+        str(RASA_BIN), "run",
+        "--model", str(model),
+        "--endpoints", str(REPO_ROOT / "endpoints.yml"),
+        "--credentials", str(REPO_ROOT / "nlu" / "credentials.yml"),
+        "--interface", "127.0.0.1",
+        "--port", _port(settings.rasa_url),
+        "--enable-api",
+    ]  # fmt: skip
+    env = {**rasa_env(), **_settings_env(settings)}
+    return Service("rasa", command, f"{settings.rasa_url}/status", env)
+
+
+def action_service(settings: Settings) -> Service:
+    command = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", _port(settings.action_server_url)]
+    env = {**os.environ, **_settings_env(settings), "SANIC_HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1"}
+    return Service("actions", command, f"{settings.action_server_url}/health", env)
+
+
+def gateway_service(settings: Settings) -> Service:
+    env = {**os.environ, **_settings_env(settings), "HF_HUB_OFFLINE": "1"}
+    return Service("gateway", [str(APP_PYTHON), "-m", "bot"], f"http://{settings.host}:{settings.port}/livez", env)
+
+
+def start(service: Service, log_dir: Path) -> subprocess.Popen[bytes]:
+    """Start a service in its own process group, its output going to ``log_dir/<name>.log``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = (log_dir / f"{service.name}.log").open("ab")
+    return subprocess.Popen(
+        service.command, cwd=REPO_ROOT, env=service.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def wait_ready(service: Service, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Block until the service answers 200, or raise if it died or took too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited with code {process.returncode}")
+        try:
+            with urlopen(service.ready_url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{service.name} was not ready after {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM the whole process group, then SIGKILL what is left after ``grace``."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

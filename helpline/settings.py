@@ -1,0 +1,63 @@
+"""The one place where configuration is read.
+
+Every setting is an environment variable with a documented default, so a fresh
+machine runs on embedded defaults (SQLite under ``var/``) and a site changes
+behaviour without touching code. The README lists each of them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+VAR_DIR = REPO_ROOT / "var"
+DEFAULT_MODEL_DIR = VAR_DIR / "models" / "multilingual-e5-small"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of the assistant; build with :func:`load_settings`."""
+
+    database_url: str = f"sqlite:///{VAR_DIR / 'helpline.db'}"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
+    rasa_timeout: float = 10.0
+    embedding_model: str = str(DEFAULT_MODEL_DIR)
+    torch_threads: int = 1
+    kb_confident: float = 0.86
+    kb_close: float = 0.80
+    max_message_chars: int = 2000
+
+
+def load_settings() -> Settings:
+    """Read the environment once; callers pass the result on instead of re-reading."""
+    return Settings(
+        database_url=_env("HELPLINE_DATABASE_URL", Settings.database_url),
+        host=_env("HELPLINE_HOST", Settings.host),
+        port=_env_int("HELPLINE_PORT", Settings.port),
+        rasa_url=_env("HELPLINE_RASA_URL", Settings.rasa_url).rstrip("/"),
+        action_server_url=_env("HELPLINE_ACTION_SERVER_URL", Settings.action_server_url).rstrip("/"),
+        rasa_timeout=_env_float("HELPLINE_RASA_TIMEOUT", Settings.rasa_timeout),
+        embedding_model=_env("HELPLINE_EMBEDDING_MODEL", Settings.embedding_model),
+        torch_threads=_env_int("HELPLINE_TORCH_THREADS", Settings.torch_threads),
+        kb_confident=_env_float("HELPLINE_KB_CONFIDENT", Settings.kb_confident),
+        kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
+        max_message_chars=_env_int("HELPLINE_MAX_MESSAGE_CHARS", Settings.max_message_chars),
+    )

@@ -1,0 +1,38 @@
+"""Chinese through the gateway to a real Rasa server with the trained model and the action server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from helpline.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def gateway(rasa_stack: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(replace(rasa_stack))) as client:
+        yield client
+
+
+def _say(gateway: TestClient, sender: str, message: str) -> list[dict]:
+    response = gateway.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_greeting_is_answered_in_chinese(gateway: TestClient) -> None:
+    replies = _say(gateway, "integration-greet", "你好")
+    assert replies and replies[0]["recipient_id"] == "integration-greet"
+    assert "您好" in replies[0]["text"]
+
+
+def test_healthz_is_green_with_everything_up(gateway: TestClient) -> None:
+    body = gateway.get("/healthz").json()
+    assert body["status"] == "ok", body
+    assert body["parts"]["model"]["file"].endswith(".tar.gz")

@@ -1,0 +1,94 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured) and a real Rasa stack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpline import migrate, services
+from helpline.db import make_engine, make_session_factory
+from helpline.rasa_model import model_path
+from helpline.settings import Settings, load_settings
+
+POSTGRES_URL = os.environ.get("HELPLINE_TEST_POSTGRES_URL", "")
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _postgres_schema_url(base_url: str, schema: str) -> str:
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a private schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.skip("HELPLINE_TEST_POSTGRES_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin: Engine = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _postgres_schema_url(POSTGRES_URL, schema)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A real Rasa server with the trained model and the real action server, on free ports.
+
+    ``make test`` trains the model first; without it the integration tests are an error,
+    not a skip, because a missing model is a broken set-up.
+    """
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"no trained Rasa model at {model}: run `make train` (make test does)")
+    workdir = tmp_path_factory.mktemp("stack")
+    settings = replace(
+        load_settings(),
+        database_url=f"sqlite:///{workdir / 'stack.db'}",
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        action_server_url=f"http://127.0.0.1:{free_port()}",
+    )
+    migrate.upgrade(settings.database_url)
+    plan = [services.action_service(settings), services.rasa_service(settings, model)]
+    running = [services.start(service, workdir / "logs") for service in plan]
+    try:
+        for service, process in zip(plan, running, strict=True):
+            services.wait_ready(service, process, timeout=240)
+        yield settings
+    finally:
+        for process in running:
+            services.stop(process)
