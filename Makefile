@@ -13,7 +13,7 @@ RASA_VENV := .venv-rasa
 APP_STAMP := $(VENV)/.installed
 RASA_STAMP := $(RASA_VENV)/.installed
 export RASA_TELEMETRY_ENABLED := false
-export HF_HUB_OFFLINE := 1
+export HF_HUB_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help setup run test test-fast lint nlu-validate nlu-eval model train bench clean

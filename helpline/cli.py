@@ -10,7 +10,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from helpline import migrate
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpline import migrate, users
+from helpline.db import make_engine, make_session_factory, transaction
 from helpline.settings import load_settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -28,7 +31,52 @@ def _register_db(subparsers: argparse._SubParsersAction) -> None:
     db_commands.add_parser("upgrade", help="apply all migrations").set_defaults(handler=_db_upgrade)
 
 
-REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_register_db,)
+def open_sessions() -> sessionmaker[Session]:
+    """Sessions on the configured database, migrated first so commands never see an old schema."""
+    url = load_settings().database_url
+    migrate.upgrade(url)
+    return make_session_factory(make_engine(url))
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    try:
+        with transaction(open_sessions()) as session:
+            token = users.add_user(session, args.name, users.Role(args.role))
+    except users.UserExists:
+        print(f"用户 {args.name} 已存在。", file=sys.stderr)
+        return 1
+    print(f"已创建 {args.name}（{args.role}）。令牌只显示这一次，请妥善保存：\n{token}")
+    return 0
+
+
+def _users_list(_args: argparse.Namespace) -> int:
+    with open_sessions()() as session:
+        for user in users.list_users(session):
+            print(f"{user.name}\t{user.role}\t{'启用' if user.active else '停用'}")
+    return 0
+
+
+def _users_revoke(args: argparse.Namespace) -> int:
+    with transaction(open_sessions()) as session:
+        found = users.deactivate(session, args.name)
+    print(f"已停用 {args.name}。" if found else f"没有用户 {args.name}。")
+    return 0 if found else 1
+
+
+def _register_users(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("users", help="counselor, staff and admin accounts")
+    commands = parser.add_subparsers(dest="users_command", required=True)
+    add = commands.add_parser("add", help="create a user and print its token once")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[role.value for role in users.Role])
+    add.set_defaults(handler=_users_add)
+    commands.add_parser("list", help="list users").set_defaults(handler=_users_list)
+    revoke = commands.add_parser("revoke", help="deactivate a user's token")
+    revoke.add_argument("name")
+    revoke.set_defaults(handler=_users_revoke)
+
+
+REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_register_db, _register_users)
 
 
 def build_parser() -> argparse.ArgumentParser:

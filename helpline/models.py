@@ -1,6 +1,6 @@
 """Imports every table module so ``Base.metadata`` is complete (Alembic, tests)."""
 
-from helpline import messages  # noqa: F401
+from helpline import access_log, messages, users  # noqa: F401
 from helpline.db import Base
 
 metadata = Base.metadata

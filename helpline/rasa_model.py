@@ -38,9 +38,8 @@ def model_path() -> Path:
     return MODELS_DIR / f"helpline-{training_hash()}.tar.gz"
 
 
-def rasa_env() -> dict[str, str]:
-    """Rasa's environment: no telemetry, no hub downloads."""
-    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+RASA_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+"""Set for every Rasa process: no telemetry, quiet TensorFlow."""
 
 
 def ensure_trained() -> Path:
@@ -58,7 +57,7 @@ def ensure_trained() -> Path:
         "--out", str(MODELS_DIR),
         "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]  # fmt: skip
-    subprocess.run(command, check=True, cwd=REPO_ROOT, env=rasa_env())
+    subprocess.run(command, check=True, cwd=REPO_ROOT, env={**os.environ, **RASA_ENV})
     if not target.exists():
         raise RuntimeError(f"rasa train finished but {target} is missing")
     return target

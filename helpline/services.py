@@ -17,7 +17,7 @@ from urllib.error import URLError
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
-from helpline.rasa_model import RASA_BIN, rasa_env
+from helpline.rasa_model import RASA_BIN, RASA_ENV
 from helpline.settings import REPO_ROOT, Settings
 
 APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
@@ -35,9 +35,15 @@ def _port(url: str) -> str:
     return str(urlsplit(url).port)
 
 
-def _settings_env(settings: Settings) -> dict[str, str]:
-    """Pass the resolved settings on, so child processes agree with the parent."""
+def _child_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The parent's environment plus its resolved settings, so child processes agree with it.
+
+    Models are never fetched from a hub unless a site sets ``HF_HUB_OFFLINE=0`` itself.
+    """
     return {
+        "HF_HUB_OFFLINE": "1",
+        **os.environ,
+        **extra,
         "HELPLINE_DATABASE_URL": settings.database_url,
         "HELPLINE_RASA_URL": settings.rasa_url,
         "HELPLINE_ACTION_SERVER_URL": settings.action_server_url,
@@ -57,19 +63,18 @@ def rasa_service(settings: Settings, model: Path) -> Service:
         "--port", _port(settings.rasa_url),
         "--enable-api",
     ]  # fmt: skip
-    env = {**rasa_env(), **_settings_env(settings)}
-    return Service("rasa", command, f"{settings.rasa_url}/status", env)
+    return Service("rasa", command, f"{settings.rasa_url}/status", _child_env(settings, **RASA_ENV))
 
 
 def action_service(settings: Settings) -> Service:
     command = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", _port(settings.action_server_url)]
-    env = {**os.environ, **_settings_env(settings), "SANIC_HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1"}
+    env = _child_env(settings, SANIC_HOST="127.0.0.1")
     return Service("actions", command, f"{settings.action_server_url}/health", env)
 
 
 def gateway_service(settings: Settings) -> Service:
-    env = {**os.environ, **_settings_env(settings), "HF_HUB_OFFLINE": "1"}
-    return Service("gateway", [str(APP_PYTHON), "-m", "bot"], f"http://{settings.host}:{settings.port}/livez", env)
+    ready_url = f"http://{settings.host}:{settings.port}/livez"
+    return Service("gateway", [str(APP_PYTHON), "-m", "bot"], ready_url, _child_env(settings))
 
 
 def start(service: Service, log_dir: Path) -> subprocess.Popen[bytes]:
