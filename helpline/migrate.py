@@ -16,6 +16,9 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database to ``revision``; safe to run on every start."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Bring the database to ``revision``; safe to run on every start.
+
+    "heads" applies every branch: domain packages add their tables in parallel branches.
+    """
     command.upgrade(alembic_config(database_url), revision)
