@@ -64,7 +64,7 @@ test-fast: $(APP_STAMP)
 	$(VENV)/bin/python -m pytest -m "not integration"
 
 nlu-eval: train
-	$(VENV)/bin/python -m nlu.evaluate
+	$(RASA_VENV)/bin/python nlu/evaluate.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var nlu/models .rasa

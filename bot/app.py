@@ -52,7 +52,7 @@ def _add_input_guards(app: FastAPI) -> None:
     """Malformed or oversized requests get a clear 4xx in Chinese, never a 500."""
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette signature
+    async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return JSONResponse(status_code=413, content={"detail": "内容太长了，请分几次发送。"})

@@ -7,6 +7,7 @@ admins may do everything the other roles may.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,14 +18,16 @@ bearer = HTTPBearer(auto_error=False, description="helpline users add NAME --rol
 
 
 def current_user(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "需要登录令牌。", {"WWW-Authenticate": "Bearer"})
     with request.app.state.sessions() as session:
         user = authenticate(session, credentials.credentials)
     if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "令牌无效或已停用。", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "令牌无效或已停用。", {"WWW-Authenticate": "Bearer"}
+        )
     return user
 
 
@@ -32,7 +35,7 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
     """A dependency that lets through users with one of ``roles`` (or admin)."""
     allowed = {role.value for role in roles} | {Role.ADMIN.value}
 
-    def check(user: User = Depends(current_user)) -> User:
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "您的账号没有这项权限。")
         return user

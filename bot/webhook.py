@@ -26,5 +26,7 @@ class RestMessage(BaseModel):
 async def rest_webhook(body: RestMessage, request: Request) -> list[dict[str, Any]]:
     """Answer one message with a list of ``{recipient_id, text, buttons?, custom?}``."""
     message_router: Router = request.app.state.router
-    replies = await message_router.handle(Inbound(sender=body.sender, channel=REST_CHANNEL, text=body.message))
+    replies = await message_router.handle(
+        Inbound(sender=body.sender, channel=REST_CHANNEL, text=body.message)
+    )
     return [reply.to_rest(body.sender) for reply in replies]

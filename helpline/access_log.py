@@ -30,4 +30,6 @@ def log_access(session: Session, user_name: str, action: str, resource: str) -> 
 
 
 def accesses(session: Session, resource: str) -> list[AccessLog]:
-    return list(session.scalars(select(AccessLog).where(AccessLog.resource == resource).order_by(AccessLog.id)))
+    return list(
+        session.scalars(select(AccessLog).where(AccessLog.resource == resource).order_by(AccessLog.id))
+    )

@@ -72,9 +72,6 @@ def record(
 def since(session: Session, sender: str, after: int = 0, limit: int = 200) -> list[Message]:
     """Messages of one conversation after a cursor, oldest first."""
     query = (
-        select(Message)
-        .where(Message.sender == sender, Message.id > after)
-        .order_by(Message.id)
-        .limit(limit)
+        select(Message).where(Message.sender == sender, Message.id > after).order_by(Message.id).limit(limit)
     )
     return list(session.scalars(query))

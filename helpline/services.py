@@ -67,7 +67,15 @@ def rasa_service(settings: Settings, model: Path) -> Service:
 
 
 def action_service(settings: Settings) -> Service:
-    command = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", _port(settings.action_server_url)]
+    command = [
+        str(APP_PYTHON),
+        "-m",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        _port(settings.action_server_url),
+    ]
     env = _child_env(settings, SANIC_HOST="127.0.0.1")
     return Service("actions", command, f"{settings.action_server_url}/health", env)
 
@@ -82,7 +90,12 @@ def start(service: Service, log_dir: Path) -> subprocess.Popen[bytes]:
     log_dir.mkdir(parents=True, exist_ok=True)
     log = (log_dir / f"{service.name}.log").open("ab")
     return subprocess.Popen(
-        service.command, cwd=REPO_ROOT, env=service.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        service.command,
+        cwd=REPO_ROOT,
+        env=service.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
