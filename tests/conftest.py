@@ -18,7 +18,28 @@ from helpline.db import make_engine, make_session_factory
 from helpline.rasa_model import model_path
 from helpline.settings import Settings, load_settings
 
-POSTGRES_URL = os.environ.get("HELPLINE_TEST_POSTGRES_URL", "")
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _find_postgres() -> str:
+    """HELPLINE_TEST_POSTGRES_URL, else the local server when one answers; "" means none.
+
+    Set HELPLINE_TEST_POSTGRES_URL=none to run without PostgreSQL on a machine that has one.
+    """
+    configured = os.environ.get("HELPLINE_TEST_POSTGRES_URL", "")
+    if configured:
+        return "" if configured == "none" else configured
+    try:
+        engine = create_engine(DEFAULT_POSTGRES_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception:  # any failure means no server to test against
+        return ""
+    return DEFAULT_POSTGRES_URL
+
+
+POSTGRES_URL = _find_postgres()
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -37,7 +58,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
         return
     if not POSTGRES_URL:
-        pytest.skip("HELPLINE_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (HELPLINE_TEST_POSTGRES_URL)")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin: Engine = create_engine(POSTGRES_URL)
     with admin.begin() as connection:
