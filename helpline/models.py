@@ -2,5 +2,6 @@
 
 from helpline import access_log, messages, users  # noqa: F401
 from helpline.db import Base
+from knowledge import models as knowledge_models  # noqa: F401
 
 metadata = Base.metadata
