@@ -29,6 +29,11 @@ def _env_int(name: str, default: int) -> int:
     return int(_env(name, str(default)))
 
 
+def _env_ints(name: str) -> tuple[int, ...]:
+    """A comma-separated list of integers, e.g. Telegram user ids; empty when unset."""
+    return tuple(int(part) for part in os.environ.get(name, "").replace(" ", "").split(",") if part)
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings of the assistant; build with :func:`load_settings`."""
@@ -44,6 +49,15 @@ class Settings:
     kb_confident: float = 0.86
     kb_close: float = 0.80
     max_message_chars: int = 2000
+    telegram_bot_token: str = ""
+    telegram_mode: str = "polling"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_counselor_chat_id: int = 0
+    telegram_counselor_ids: tuple[int, ...] = ()
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_retry_base: float = 0.5
+    telegram_retry_attempts: int = 6
 
 
 def load_settings() -> Settings:
@@ -60,4 +74,13 @@ def load_settings() -> Settings:
         kb_confident=_env_float("HELPLINE_KB_CONFIDENT", Settings.kb_confident),
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
         max_message_chars=_env_int("HELPLINE_MAX_MESSAGE_CHARS", Settings.max_message_chars),
+        telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", Settings.telegram_bot_token),
+        telegram_mode=_env("TELEGRAM_MODE", Settings.telegram_mode),
+        telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", Settings.telegram_webhook_url),
+        telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", Settings.telegram_webhook_secret),
+        telegram_counselor_chat_id=_env_int("TELEGRAM_COUNSELOR_CHAT_ID", Settings.telegram_counselor_chat_id),
+        telegram_counselor_ids=_env_ints("TELEGRAM_COUNSELOR_IDS"),
+        telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", Settings.telegram_api_base_url).rstrip("/"),
+        telegram_retry_base=_env_float("TELEGRAM_RETRY_BASE_SECONDS", Settings.telegram_retry_base),
+        telegram_retry_attempts=_env_int("TELEGRAM_RETRY_ATTEMPTS", Settings.telegram_retry_attempts),
     )
