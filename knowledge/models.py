@@ -96,7 +96,10 @@ class HelpLine(Base):
 
 
 class Fact(Base):
-    """A figure the document leaves open (the subsidy amount); ``value`` stays null until staff set it."""
+    """A figure the document leaves open (the subsidy amount); ``value`` stays null until staff set it.
+
+    ``clauses`` are the clause paths whose answers depend on the figure.
+    """
 
     __tablename__ = "kb_facts"
 
@@ -106,6 +109,7 @@ class Fact(Base):
     unit: Mapped[str] = mapped_column(String(32), default="")
     effective_from: Mapped[date | None] = mapped_column(Date, default=None)
     decided_by: Mapped[str] = mapped_column(String(200), default="")
+    clauses: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -41,7 +41,7 @@ TEXT_LIMITS = {
     "decided_by": 200,
     "note": 1000,
 }
-MAX_LIST = {"questions": 60, "tags": 20, "conditions": 20, "departments": 12}
+MAX_LIST = {"questions": 60, "tags": 20, "conditions": 20, "departments": 12, "clauses": 20}
 
 REQUIRED: dict[Kind, tuple[str, ...]] = {
     Kind.ENTRIES: ("id", "title", "clause", "text", "answer", "departments", "questions"),
@@ -62,7 +62,14 @@ DEFAULTS: dict[Kind, dict[str, Any]] = {
     },
     Kind.DEPARTMENTS: {"duties": "", "phone": None, "address": None, "hours": None},
     Kind.HELPLINES: {"hours": "", "scope": "", "priority": 100},
-    Kind.FACTS: {"value": None, "unit": "", "effective_from": None, "decided_by": "", "note": ""},
+    Kind.FACTS: {
+        "value": None,
+        "unit": "",
+        "effective_from": None,
+        "decided_by": "",
+        "clauses": [],
+        "note": "",
+    },
 }
 
 
@@ -190,6 +197,10 @@ def _check_fact(check: _Checker, record: dict[str, Any], _departments: set[str])
         record["value"] = value = str(value)
     check.text(record, "value", optional=True)
     check.day(record, "effective_from")
+    check.strings(record, "clauses", 32)
+    bad = [c for c in record.get("clauses") or [] if isinstance(c, str) and not CLAUSE_PATTERN.match(c)]
+    if bad:
+        check.fail(f"条款路径不对：{', '.join(bad)}", f"bad clause path {', '.join(bad)}")
     if value is not None and record.get("effective_from") is None:
         check.fail("填写数值时必须同时填写生效日期 effective_from", "a value needs its effective_from date")
 

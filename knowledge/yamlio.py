@@ -84,6 +84,7 @@ FIELDS: dict[Kind, tuple[tuple[str, Style], ...]] = {
         ("unit", Style.SCALAR),
         ("effective_from", Style.SCALAR),
         ("decided_by", Style.SCALAR),
+        ("clauses", Style.FLOW),
         ("note", Style.SCALAR),
     ),
 }

@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=32), nullable=False),
         sa.Column("effective_from", sa.Date(), nullable=True),
         sa.Column("decided_by", sa.String(length=200), nullable=False),
+        sa.Column("clauses", sa.JSON(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key"),

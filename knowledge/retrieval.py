@@ -1,0 +1,212 @@
+"""Search over the published entries, always in step with the database.
+
+Scoring, chosen by measuring alternatives on knowledge/eval/questions.yaml
+(``python -m knowledge.evaluate``):
+
+* semantic: each entry is embedded through its title, every example question, its
+  answer and its original text; the entry scores the mean of its best three
+  similarities. One lucky match is weaker evidence than three good ones (top-1
+  went from 0.86 with the max to 0.91 with the mean of three). Both sides use
+  e5's "query" prompt: these are short texts compared with short texts, and the
+  symmetric form ranked better than query-vs-passage.
+* lexical: the idf-weighted share of the question's character bigrams found in
+  the entry (title, questions, text, tags). It separates neighbours the model
+  blurs (体检 vs 健康档案, 居家 vs 入住) and adds a small weight to the rank.
+
+The ranking uses both; how sure we are uses the semantic score alone, because a
+shared word (低保, 补贴) says little about whether a question is in scope.
+
+Freshness without restarts: before each query the retriever reads the revision
+counter (one tiny SELECT); when it moved, it reads the published entries' ids and
+versions and embeds only the entries whose version changed. An edit published by
+any process is therefore answered by every process from its next message on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpline.embeddings import Encoder
+from knowledge.models import Entry, Status
+from knowledge.repository import current_revision
+
+TOP_K = 3
+LEXICAL_WEIGHT = 0.08
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked entry: ``score`` orders the results, ``semantic`` says how sure we may be."""
+
+    entry_id: str
+    score: float
+    semantic: float
+
+
+def bigrams(text: str) -> set[str]:
+    """Character bigrams of the text without spaces and punctuation (Chinese has no word breaks)."""
+    chars = _NOT_WORD.sub("", text.lower())
+    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """One entry as searched: its vectors, its bigrams and the dates it is valid between."""
+
+    version: int
+    valid_from: date | None
+    valid_to: date | None
+    vectors: np.ndarray
+    grams: frozenset[str]
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+@dataclass(frozen=True)
+class EntryTexts:
+    """The parts of an entry that retrieval reads."""
+
+    title: str
+    questions: list[str]
+    answer: str
+    text: str
+    tags: list[str]
+
+    def embedded(self) -> list[str]:
+        return [self.title, *self.questions, self.answer, self.text]
+
+    def lexical(self) -> frozenset[str]:
+        return frozenset(bigrams(" ".join([self.title, *self.questions, self.text, *self.tags])))
+
+
+def index_entry(
+    encoder: Encoder, version: int, valid: tuple[date | None, date | None], texts: EntryTexts
+) -> Indexed:
+    return Indexed(version, valid[0], valid[1], encoder.queries(texts.embedded()), texts.lexical())
+
+
+class Index:
+    """An immutable snapshot: replacing it is one assignment, so readers never see half an update."""
+
+    def __init__(self, entries: dict[str, Indexed]) -> None:
+        self.entries = entries
+        self._ids = list(entries)
+        sizes = [len(item.vectors) for item in entries.values()]
+        self._offsets = np.cumsum([0, *sizes[:-1]], dtype=np.int64)
+        vectors = [item.vectors for item in entries.values()]
+        self._matrix = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+        frequency = Counter(gram for item in entries.values() for gram in item.grams)
+        self._idf = {gram: math.log((len(entries) + 1) / (count + 0.5)) for gram, count in frequency.items()}
+        self._unseen_idf = math.log((len(entries) + 1) / 0.5)
+
+    def replaced(self, entry_id: str, item: Indexed | None) -> Index:
+        """A copy with one entry changed (or removed when ``item`` is None)."""
+        entries = {key: value for key, value in self.entries.items() if key != entry_id}
+        if item is not None:
+            entries[entry_id] = item
+        return Index(entries)
+
+    def _semantic(self, queries: np.ndarray) -> np.ndarray:
+        """(queries × entries): mean of each entry's best ``TOP_K`` similarities."""
+        similarities = self._matrix @ queries.T
+        scores = np.empty((len(queries), len(self._ids)), dtype=np.float32)
+        bounds = [*self._offsets.tolist(), len(self._matrix)]
+        for column, (start, end) in enumerate(itertools.pairwise(bounds)):
+            block = np.sort(similarities[start:end], axis=0)[-TOP_K:]
+            scores[:, column] = block.mean(axis=0)
+        return scores
+
+    def _lexical(self, text: str) -> np.ndarray:
+        grams = bigrams(text)
+        weights = {gram: self._idf.get(gram, self._unseen_idf) for gram in grams}
+        total = sum(weights.values()) or 1.0
+        return np.array(
+            [
+                sum(w for gram, w in weights.items() if gram in self.entries[i].grams) / total
+                for i in self._ids
+            ],
+            dtype=np.float32,
+        )
+
+    def rank(self, texts: list[str], queries: np.ndarray, day: date, limit: int) -> list[list[Hit]]:
+        """For each question, the best ``limit`` entries valid on ``day``, best first."""
+        if not self._ids:
+            return [[] for _ in texts]
+        semantic = self._semantic(queries)
+        valid = np.array([self.entries[i].valid_on(day) for i in self._ids])
+        results = []
+        for row, text in enumerate(texts):
+            score = semantic[row] + LEXICAL_WEIGHT * self._lexical(text)
+            score[~valid] = -np.inf
+            order = np.argsort(-score)[:limit]
+            results.append(
+                [
+                    Hit(self._ids[i], float(score[i]), float(semantic[row, i]))
+                    for i in order
+                    if np.isfinite(score[i])
+                ]
+            )
+        return results
+
+
+class Retriever:
+    """Thread-safe; one per process, shared by every request it answers."""
+
+    def __init__(self, sessions: sessionmaker[Session], encoder: Encoder) -> None:
+        self._sessions = sessions
+        self._encoder = encoder
+        self._lock = threading.Lock()
+        self._revision: int | None = None
+        self._index = Index({})
+
+    @property
+    def encoder(self) -> Encoder:
+        return self._encoder
+
+    def index(self) -> Index:
+        """The current index, refreshed first if the knowledge base changed."""
+        with self._sessions() as session:
+            revision = current_revision(session)
+            if revision != self._revision:
+                with self._lock:
+                    if revision != self._revision:
+                        self._index = self._rebuilt(session)
+                        self._revision = revision
+        return self._index
+
+    def _rebuilt(self, session: Session) -> Index:
+        old = self._index.entries
+        rows = session.scalars(
+            select(Entry).where(Entry.status == Status.PUBLISHED.value).order_by(Entry.position, Entry.id)
+        ).all()
+        entries = {}
+        for row in rows:
+            kept = old.get(row.id)
+            if kept is not None and kept.version == row.version:
+                entries[row.id] = kept
+                continue
+            texts = EntryTexts(row.title, row.questions, row.answer, row.text, row.tags)
+            entries[row.id] = index_entry(self._encoder, row.version, (row.valid_from, row.valid_to), texts)
+        return Index(entries)
+
+    def search(self, text: str, limit: int = 3, day: date | None = None) -> list[Hit]:
+        """The best entries for one message, best first."""
+        return self.search_many([text], limit, day)[0]
+
+    def search_many(self, texts: list[str], limit: int = 3, day: date | None = None) -> list[list[Hit]]:
+        index = self.index()
+        return index.rank(texts, self._encoder.queries(texts), day or date.today(), limit)
