@@ -1,0 +1,479 @@
+"""Lexicon crisis risk screen for messages from bereaved parents (失独父母).
+
+This is the safety net of the hand-off: pure Python and PyYAML, no model, no
+network, so it keeps working when the NLU stack or any classifier is down. A
+classifier may be combined with it later, but only so that the higher level wins.
+
+Design rules, all in favour of recall because a missed suicide signal is the
+worst failure this project can have:
+
+* Text is normalised before matching (NFKC, a small traditional→simplified
+  table, lower case, every space, punctuation mark and emoji removed, repeated
+  characters folded), so "不 想 活 了", "不-想-活" and "不想活了了了" all match.
+* Sentence breaks do not stop a match; sentences are used only to report where a
+  signal came from.
+* A guard or a negation may lower a match only when its own match covers every
+  character of that match and was typed without a break inside it. A negation
+  never lowers a match below distress.
+* The assessed level is the highest level of any surviving signal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
+
+
+class RiskLevel(StrEnum):
+    """How urgently a message needs a human, from most to least urgent."""
+
+    CRISIS = "crisis"
+    EMERGENCY = "emergency"
+    DISTRESS = "distress"
+    NONE = "none"
+
+    @property
+    def rank(self) -> int:
+        """Order for comparisons: crisis 3, emergency 2, distress 1, none 0."""
+        return _RANK[self]
+
+    def at_least(self, other: RiskLevel) -> bool:
+        """Whether this level is as urgent as ``other`` or more."""
+        return self.rank >= other.rank
+
+
+_RANK = {RiskLevel.NONE: 0, RiskLevel.DISTRESS: 1, RiskLevel.EMERGENCY: 2, RiskLevel.CRISIS: 3}
+
+
+def max_level(levels: Iterable[RiskLevel]) -> RiskLevel:
+    """The most urgent of ``levels``; NONE for none, so combining screens is one call."""
+    return max(levels, key=lambda level: level.rank, default=RiskLevel.NONE)
+
+
+@dataclass(frozen=True)
+class RiskSignal:
+    """One lexicon match that survived guards and negations.
+
+    ``term`` is the lexicon entry as written in the YAML, ``sentence`` the
+    sentence of the original message that raised it, and ``guard`` the guard or
+    negation that lowered it, if one did, so staff can see why.
+    """
+
+    level: RiskLevel
+    category: str
+    term: str
+    sentence: str
+    ambiguous: bool = False
+    guard: str | None = None
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """The screen's verdict on one message.
+
+    ``ambiguous`` is true when nothing stronger than an ambiguous phrase was
+    found: the bot should then ask directly whether the person is thinking of
+    hurting themselves, instead of guessing.
+    """
+
+    level: RiskLevel
+    signals: tuple[RiskSignal, ...] = ()
+    ambiguous: bool = False
+
+    @property
+    def is_crisis(self) -> bool:
+        """Shorthand for the check every caller makes first."""
+        return self.level is RiskLevel.CRISIS
+
+
+# --- normalisation ------------------------------------------------------------------
+
+# Traditional → simplified: the i-th character of _TRADITIONAL becomes the i-th of
+# _SIMPLIFIED. It covers the traditional form of every Han character used in
+# lexicon.yaml and the corpora (listed once with OpenCC's t2s table at development
+# time, not a dependency), plus 著→着 and 妳→你 as written in Taiwan and Hong Kong.
+# A lexicon term with a new character needs its traditional form added here.
+_TRADITIONAL = (
+    "萬與業東丟兩個箇為爲麼麽義樂書買於從侖崙倉們價會傷體餘脩兒剋關養寫農鼕決況凈淨準減幾齣劃剛別彆剎"
+    "辦務動勁區醫單賣臥衛卻厲壓廚參蔘發髮隻檯臺颱喫弔衕後嚇嗎聽嘔唄諮嚥喚噴嘍嚕迴團糰園睏圖場塊堅墳墻"
+    "牆處備夠頭媽孫學寶實傢對尋儘盡屜屬帶幫乾幹榦廣牀應開彎強唸總戀卹懸願戶纔紮掃擾摺撫搶護報擔攔擰撥"
+    "掛捱摟攤撐攢敵斷無時曬暈朮術機殺桿條來闆極査標欄樣橋樑夢檢樓歡殘氣沒洩註淚灑測渾濃塗漲溼濕潰滾滿"
+    "灘竈災燉點煙菸燒燙熱愛爺獨現電癱監眞碼禍離鞦窩筆簽籤餬醣係繫緊纍紙綫線組織終經綁結給絕絶絞緒續繩"
+    "翹腫脅脈臟髒腦腳脫膩節盪蕩葯藥薩慮虛蟲補見覺讓記講識診話詢該詳說説請課誰謂謝貝負責敗賬貨貼費賊贅"
+    "趕蹤車軌輕輩輸辮邊過還這進遠遺鬱裏裡針鍼錢鉆鑽鉀鐵銷鎖鍋錯長門閉問闖間悶鬧閨聞閻隊陽陰隨難麪麫麵"
+    "頂顧風飯餃餓馬黃著妳"
+)
+_SIMPLIFIED = (
+    "万与业东丢两个个为为么么义乐书买于从仑仑仓们价会伤体余修儿克关养写农冬决况净净准减几出划刚别别刹"
+    "办务动劲区医单卖卧卫却厉压厨参参发发只台台台吃吊同后吓吗听呕呗咨咽唤喷喽噜回团团园困图场块坚坟墙"
+    "墙处备够头妈孙学宝实家对寻尽尽屉属带帮干干干广床应开弯强念总恋恤悬愿户才扎扫扰折抚抢护报担拦拧拨"
+    "挂挨搂摊撑攒敌断无时晒晕术术机杀杆条来板极查标栏样桥梁梦检楼欢残气没泄注泪洒测浑浓涂涨湿湿溃滚满"
+    "滩灶灾炖点烟烟烧烫热爱爷独现电瘫监真码祸离秋窝笔签签糊糖系系紧累纸线线组织终经绑结给绝绝绞绪续绳"
+    "翘肿胁脉脏脏脑脚脱腻节荡荡药药萨虑虚虫补见觉让记讲识诊话询该详说说请课谁谓谢贝负责败账货贴费贼赘"
+    "赶踪车轨轻辈输辫边过还这进远遗郁里里针针钱钻钻钾铁销锁锅错长门闭问闯间闷闹闺闻阎队阳阴随难面面面"
+    "顶顾风饭饺饿马黄着你"
+)
+_T2S = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
+
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_SENTENCE_END = re.compile(r"[。．.!！?？;；…\n\r]+")
+_DOUBLED_HAN = re.compile(r"([\u3400-\u9fff])\1")  # folded away in the text, so never matchable
+
+
+@cache
+def _normalise_char(char: str) -> str:
+    """The word characters ``char`` stands for after NFKC, t2s and lower case; "" for a break.
+
+    Cached because messages reuse a few thousand characters at most, and this
+    keeps normalising a 10,000-character message to a few milliseconds.
+    """
+    folded = unicodedata.normalize("NFKC", char).translate(_T2S).lower()
+    return "".join(c for c in folded if c.isalnum())
+
+
+def normalise(text: str) -> str:
+    """The compact form the lexicon is matched against (exposed for tests and tools)."""
+    return _Prepared.of(text).compact
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A message reduced to compact text, with what is needed to map matches back.
+
+    ``origin[i]`` is the index in ``source`` of compact character ``i``;
+    ``broken[i]`` says a space, punctuation mark or emoji was removed just before it.
+    """
+
+    source: str
+    compact: str
+    origin: tuple[int, ...]
+    broken: tuple[bool, ...]
+    sentence_starts: tuple[int, ...]
+    sentence_ends: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Prepared:
+        source = _strip_markup(text)
+        chars: list[str] = []
+        origin: list[int] = []
+        broken: list[bool] = []
+        pending_break = False
+        for index, raw in enumerate(source):
+            normal = _normalise_char(raw)
+            if not normal:
+                pending_break = True
+                continue
+            for char in normal:
+                if chars and chars[-1] == char and not char.isdigit():
+                    continue  # fold 不想活了了了 → 不想活了, but keep 110 and 120 intact
+                chars.append(char)
+                origin.append(index)
+                broken.append(pending_break)
+                pending_break = False
+        starts, ends = _sentence_bounds(source)
+        return cls(source, "".join(chars), tuple(origin), tuple(broken), starts, ends)
+
+    def attached(self, guard_start: int, guard_end: int, start: int, end: int) -> bool:
+        """Whether a guard span joins match [start, end) with no pause at the match's edges.
+
+        A pause (space, punctuation, emoji) where the guard's extra words meet the
+        match means they probably belong to another phrase: "我不想活 动不动就哭"
+        must not be read as 不想活动.
+        """
+        pause_before = guard_start < start and self.broken[start]
+        pause_after = end < guard_end and self.broken[end]
+        return not (pause_before or pause_after)
+
+    def sentence(self, start: int, end: int) -> str:
+        """The original sentence(s) holding compact span [start, end)."""
+        first = bisect_right(self.sentence_starts, self.origin[start]) - 1
+        last = bisect_right(self.sentence_starts, self.origin[end - 1]) - 1
+        return self.source[self.sentence_starts[first] : self.sentence_ends[last]].strip()
+
+
+def _strip_markup(text: str) -> str:
+    """Drop HTML tags and entities, which would otherwise split or pad the words."""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def _sentence_bounds(source: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Start and end offsets of each sentence; every character belongs to one sentence."""
+    starts = [0]
+    ends: list[int] = []
+    for match in _SENTENCE_END.finditer(source):
+        ends.append(match.end())
+        starts.append(match.end())
+    ends.append(len(source))
+    return tuple(starts), tuple(ends)
+
+
+# --- lexicon ----------------------------------------------------------------------
+
+_LEVEL_SECTIONS = {
+    "crisis": RiskLevel.CRISIS,
+    "emergency": RiskLevel.EMERGENCY,
+    "distress": RiskLevel.DISTRESS,
+    "ambiguous": RiskLevel.DISTRESS,
+}
+_GUARD_TARGETS = {"none", "distress", "ambiguous"}
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """A literal term or a regular expression, found at every start position."""
+
+    written: str
+    literal: str | None = None
+    regex: re.Pattern[str] | None = None
+
+    @classmethod
+    def term(cls, written: str) -> _Matcher:
+        literal = normalise(written)
+        if not literal:
+            raise ValueError(f"lexicon term {written!r} has no word characters")
+        return cls(written, literal=literal)
+
+    @classmethod
+    def pattern(cls, written: str) -> _Matcher:
+        if _DOUBLED_HAN.search(written):
+            raise ValueError(f"pattern {written!r} repeats a character; text is folded, write it once")
+        if written.translate(_T2S) != written:
+            raise ValueError(f"pattern {written!r} has traditional characters; write simplified")
+        return cls(written, regex=re.compile(written, re.MULTILINE))
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Every (start, end) match, overlapping ones included, so none can hide another."""
+        if self.literal is not None:
+            start = text.find(self.literal)
+            while start != -1:
+                yield start, start + len(self.literal)
+                start = text.find(self.literal, start + 1)
+            return
+        assert self.regex is not None
+        position = 0
+        while (match := self.regex.search(text, position)) is not None:
+            if match.end() > match.start():
+                yield match.span()
+            position = match.start() + 1
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A lexicon entry that raises a signal."""
+
+    matcher: _Matcher
+    level: RiskLevel
+    category: str
+    ambiguous: bool
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """A phrase that lowers the matches it fully covers to ``target``."""
+
+    matcher: _Matcher
+    target: str  # none | distress | ambiguous
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A raw rule match in compact text, before guards."""
+
+    rule: _Rule
+    start: int
+    end: int
+
+
+class _GuardIndex:
+    """Guard matches of one message, keyed by where they start and end.
+
+    A guard may only lower a hit that starts or ends exactly where the guard
+    does, so looking up those two positions is enough, and a message full of
+    guard phrases stays linear instead of comparing every hit with every guard.
+    """
+
+    def __init__(self, prepared: _Prepared) -> None:
+        self.prepared = prepared
+        self.by_start: dict[int, list[tuple[int, int, _Guard]]] = {}
+        self.by_end: dict[int, list[tuple[int, int, _Guard]]] = {}
+
+    def add(self, start: int, end: int, guard: _Guard) -> None:
+        self.by_start.setdefault(start, []).append((start, end, guard))
+        self.by_end.setdefault(end, []).append((start, end, guard))
+
+    def lowering(self, hit: _Hit) -> list[_Guard]:
+        """The guards allowed to lower ``hit`` (see ``_lowers``)."""
+        candidates = self.by_start.get(hit.start, []) + self.by_end.get(hit.end, [])
+        return [guard for start, end, guard in candidates if _lowers(start, end, hit, self.prepared)]
+
+
+class Lexicon:
+    """The compiled lexicon: signal rules, guards and negations.
+
+    Compiled once; matching is plain ``str.find`` for terms and precompiled
+    regular expressions for patterns, so a typical message takes well under a
+    millisecond.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.rules: tuple[_Rule, ...] = tuple(_compile_rules(data))
+        guards = [_compile_guard(entry, default_target=None) for entry in data.get("guards") or ()]
+        negations = [
+            _compile_guard(entry, default_target="distress") for entry in data.get("negations") or ()
+        ]
+        self.guards: tuple[_Guard, ...] = tuple(guards + negations)
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_LEXICON_PATH) -> Lexicon:
+        """Read and compile a lexicon YAML file (the maintained one by default)."""
+        with Path(path).open(encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=_StrictLoader)  # a SafeLoader subclass: safe
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{path}: a lexicon is a mapping of sections")
+        return cls(data)
+
+    def hits(self, compact: str) -> list[_Hit]:
+        """Every rule match in the compact text."""
+        found: list[_Hit] = []
+        for rule in self.rules:
+            literal = rule.matcher.literal
+            if literal is not None and literal not in compact:
+                continue  # the common case, kept free of generator overhead
+            found.extend(_Hit(rule, start, end) for start, end in rule.matcher.spans(compact))
+        return found
+
+    def guard_index(self, prepared: _Prepared) -> _GuardIndex:
+        """Every guard and negation match in the message, indexed for the hits they may lower."""
+        index = _GuardIndex(prepared)
+        for guard in self.guards:
+            for start, end in guard.matcher.spans(prepared.compact):
+                index.add(start, end, guard)
+        return index
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys: PyYAML would silently keep the last one,
+    so a second ``patterns:`` under one category would drop a staff member's entries."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicates = {key for key in keys if keys.count(key) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate keys {sorted(map(str, duplicates))} at {node.start_mark}")
+        return super().construct_mapping(node, deep=deep)
+
+
+def _compile_rules(data: Mapping[str, Any]) -> Iterator[_Rule]:
+    """Rules from the level sections; unknown top-level sections are an error, not ignored."""
+    known = set(_LEVEL_SECTIONS) | {"guards", "negations", "version"}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown lexicon sections: {sorted(unknown)}")
+    for section, level in _LEVEL_SECTIONS.items():
+        for category, body in (data.get(section) or {}).items():
+            body = body or {}
+            for written in body.get("terms") or ():
+                yield _Rule(_Matcher.term(str(written)), level, category, section == "ambiguous")
+            for written in body.get("patterns") or ():
+                yield _Rule(_Matcher.pattern(str(written)), level, category, section == "ambiguous")
+
+
+def _compile_guard(entry: Mapping[str, Any], default_target: str | None) -> _Guard:
+    """A guard or negation entry: ``term`` or ``pattern``, and for guards ``to``."""
+    target = default_target or str(entry.get("to", "none"))
+    if target not in _GUARD_TARGETS:
+        raise ValueError(f"guard target must be one of {sorted(_GUARD_TARGETS)}: {entry!r}")
+    if "term" in entry:
+        return _Guard(_Matcher.term(str(entry["term"])), target)
+    if "pattern" in entry:
+        return _Guard(_Matcher.pattern(str(entry["pattern"])), target)
+    raise ValueError(f"guard needs a term or a pattern: {entry!r}")
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    """The maintained lexicon, compiled once per process."""
+    return Lexicon.load()
+
+
+# --- screening ----------------------------------------------------------------------
+
+
+def screen(text: str, lexicon: Lexicon | None = None) -> RiskAssessment:
+    """Assess one message with the lexicon alone; the fallback that must always work."""
+    if not text or text.isspace():
+        return RiskAssessment(RiskLevel.NONE)
+    lexicon = lexicon or default_lexicon()
+    prepared = _Prepared.of(text)
+    if not prepared.compact:
+        return RiskAssessment(RiskLevel.NONE)
+    guards = lexicon.guard_index(prepared)
+    signals = _unique(
+        signal for hit in lexicon.hits(prepared.compact) if (signal := _signal(hit, guards)) is not None
+    )
+    return _assess(signals)
+
+
+def _signal(hit: _Hit, guards: _GuardIndex) -> RiskSignal | None:
+    """The signal a match raises once the guards covering it are applied; None if a guard clears it."""
+    level, ambiguous = hit.rule.level, hit.rule.ambiguous
+    covering = guards.lowering(hit)
+    guard_term: str | None = None
+    if covering:
+        guard = max(covering, key=_guard_strength)  # when guards disagree, keep the higher level
+        if guard.target == "none":
+            return None
+        guard_term = guard.matcher.written
+        if level.rank > RiskLevel.DISTRESS.rank:
+            level, ambiguous = RiskLevel.DISTRESS, guard.target == "ambiguous"
+        else:
+            ambiguous = ambiguous or guard.target == "ambiguous"
+    sentence = guards.prepared.sentence(hit.start, hit.end)
+    return RiskSignal(level, hit.rule.category, hit.rule.matcher.written, sentence, ambiguous, guard_term)
+
+
+def _lowers(start: int, end: int, hit: _Hit, prepared: _Prepared) -> bool:
+    """Whether a guard match [start, end) may lower ``hit``.
+
+    It must cover every character of the hit, the hit must sit at the guard's
+    start or end (so a wildcard in the middle of a guard can never swallow an
+    unrelated match: "清明我想死去陪孩子" keeps 想死), and the guard's extra
+    words must join the hit without a pause.
+    """
+    covers = start <= hit.start and hit.end <= end
+    anchored = hit.start == start or hit.end == end
+    return covers and anchored and prepared.attached(start, end, hit.start, hit.end)
+
+
+def _guard_strength(guard: _Guard) -> int:
+    """Order of guard targets by how much concern they keep: ambiguous > distress > none."""
+    return {"none": 0, "distress": 1, "ambiguous": 2}[guard.target]
+
+
+def _unique(signals: Iterable[RiskSignal]) -> list[RiskSignal]:
+    """Signals without repeats, most urgent first, otherwise in message order."""
+    seen: dict[RiskSignal, None] = dict.fromkeys(signals)
+    return sorted(seen, key=lambda signal: -signal.level.rank)
+
+
+def _assess(signals: list[RiskSignal]) -> RiskAssessment:
+    """Highest level wins; 'ambiguous' only when no signal is stronger than distress."""
+    level = max_level(signal.level for signal in signals)
+    ambiguous = level is RiskLevel.DISTRESS and any(signal.ambiguous for signal in signals)
+    return RiskAssessment(level, tuple(signals), ambiguous)

@@ -1,0 +1,313 @@
+"""Tests for the lexicon crisis risk screen.
+
+The corpus tests are the point: every crisis sentence of both corpora must
+screen as crisis, one test per sentence, so a lexicon edit that loses one
+names it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from handoff.evaluate_risk import DEFAULT_CORPORA, Example, false_alarm_rate, flag_rate, load_corpus, run
+from handoff.risk import (
+    DEFAULT_LEXICON_PATH,
+    Lexicon,
+    RiskAssessment,
+    RiskLevel,
+    max_level,
+    normalise,
+    screen,
+)
+
+LABELLED, HELDOUT = DEFAULT_CORPORA
+EXAMPLES = [example for path in DEFAULT_CORPORA for example in load_corpus(path)]
+
+
+def _texts(level: RiskLevel) -> list[str]:
+    return [example.text for example in EXAMPLES if example.level is level]
+
+
+def _describe(assessment: RiskAssessment) -> str:
+    return f"{assessment.level} {[(s.level.value, s.term, s.guard) for s in assessment.signals]}"
+
+
+# --- the corpora --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", _texts(RiskLevel.CRISIS))
+def test_every_crisis_sentence_is_crisis(text: str) -> None:
+    result = screen(text)
+    assert result.level is RiskLevel.CRISIS, f"MISSED CRISIS {text!r}: {_describe(result)}"
+
+
+@pytest.mark.parametrize("text", _texts(RiskLevel.EMERGENCY))
+def test_every_emergency_sentence_is_at_least_emergency(text: str) -> None:
+    result = screen(text)
+    assert result.level.at_least(RiskLevel.EMERGENCY), f"missed emergency {text!r}: {_describe(result)}"
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in EXAMPLES if e.ambiguous], ids=lambda e: e.text if isinstance(e, Example) else None
+)
+def test_ambiguous_sentences_ask_directly_or_escalate(example: Example) -> None:
+    result = screen(example.text)
+    assert result.ambiguous or result.level is RiskLevel.CRISIS, _describe(result)
+
+
+def test_false_alarm_rate_on_safe_sentences_is_bounded() -> None:
+    outcomes = run(EXAMPLES)
+    alarms, flags = false_alarm_rate(outcomes), flag_rate(outcomes)
+    print(f"\nnone sentences: {alarms:.1%} screened crisis/emergency, {flags:.1%} flagged at all")
+    assert alarms <= 0.10
+    assert flags <= 0.15
+
+
+def test_corpora_are_big_enough_separate_and_well_formed() -> None:
+    labelled, heldout = load_corpus(LABELLED), load_corpus(HELDOUT)
+    counts = {level: sum(e.level is level for e in labelled) for level in RiskLevel}
+    assert len(labelled) >= 260 and len(heldout) >= 80
+    assert counts[RiskLevel.CRISIS] >= 90 and counts[RiskLevel.EMERGENCY] >= 40
+    assert counts[RiskLevel.DISTRESS] >= 60 and counts[RiskLevel.NONE] >= 70
+    labelled_texts = [e.text for e in labelled]
+    heldout_texts = [e.text for e in heldout]
+    assert len(set(labelled_texts)) == len(labelled_texts)
+    assert len(set(heldout_texts)) == len(heldout_texts)
+    assert not set(labelled_texts) & set(heldout_texts), "held-out sentences must not be copied"
+    assert all(e.level is RiskLevel.DISTRESS for e in labelled + heldout if e.ambiguous)
+
+
+# --- traps and policy ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想死去的孩子了",
+        "想死去的儿子",
+        "清明去扫墓",
+        "明天去上坟",
+        "孩子走了以后一直一个人",
+        "孩子走了三年了",
+        "孩子去世五年了我想问问补助",
+        "老人过世了 丧葬费怎么领",
+        "笑死我了",
+        "累死了今天排队",
+        "吓死我了",
+        "今天累得要死",
+        "超市跳楼价大甩卖",
+        "菜有农药残留吗",
+        "开煤气做饭的时候要注意什么",
+        "老伴住院了 我得去陪她",
+        "孩子生病走的 走的时候也算解脱了",
+        "去找孩子的同学问问情况",
+        "孩子再也不回来了",
+    ],
+)
+def test_traps_are_not_crisis(text: str) -> None:
+    result = screen(text)
+    assert result.level is not RiskLevel.CRISIS, _describe(result)
+
+
+def test_method_words_outrank_a_practical_question() -> None:
+    assert screen("安眠药能报销吗").level is RiskLevel.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("我不会想不开的，放心", RiskLevel.DISTRESS),
+        ("放心吧 我没想过自杀", RiskLevel.DISTRESS),
+        ("我不会想不开的 就是活着没意思", RiskLevel.CRISIS),  # a second, un-negated signal
+        ("我不会 想不开", RiskLevel.CRISIS),  # a pause breaks the negation: keep the higher level
+        ("我也不知道会不会想不开", RiskLevel.CRISIS),
+        ("我不想死 可是太苦了", RiskLevel.CRISIS),  # ambivalence is not a denial
+        ("我不会喝农药的", RiskLevel.CRISIS),  # methods are never negated
+    ],
+)
+def test_negation_lowers_only_explicit_denials_and_never_to_none(text: str, level: RiskLevel) -> None:
+    result = screen(text)
+    assert result.level is level, _describe(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("最近不想活动", RiskLevel.DISTRESS),
+        ("我不想活 动不动就哭", RiskLevel.CRISIS),  # the guard 不想活动 would span a pause
+        ("清明我想死去陪孩子", RiskLevel.CRISIS),  # a guard's wildcard cannot swallow 想死
+        ("想孩子想死了", RiskLevel.DISTRESS),
+    ],
+)
+def test_guards_only_lower_what_they_cover_end_to_end(text: str, level: RiskLevel) -> None:
+    result = screen(text)
+    assert result.level is level, _describe(result)
+
+
+def test_ambiguous_only_when_nothing_stronger() -> None:
+    weary = screen("活着好累")
+    assert weary.level is RiskLevel.DISTRESS and weary.ambiguous
+    stronger = screen("活着好累 我想死")
+    assert stronger.level is RiskLevel.CRISIS and not stronger.ambiguous
+
+
+# --- normalisation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不 想 活 了",
+        "不-想-活-了",
+        "不…想…活…了",
+        "不😭想😭活",
+        "不想\n活了",
+        "不想活了了了了",
+        "ＢＵ想活了 不想活了",
+        "不　想　活　了",  # ideographic spaces
+        "我想自殺",
+        "活著沒意思",
+        "遺書都寫好了",
+        "<b>不</b>想<i>活</i>了",
+        "不&nbsp;想&nbsp;活",
+    ],
+)
+def test_normalisation_still_finds_crisis(text: str) -> None:
+    result = screen(text)
+    assert result.level is RiskLevel.CRISIS, _describe(result)
+
+
+def test_normalise_compacts_folds_and_simplifies() -> None:
+    assert normalise("不 想 活 了！！了了") == "不想活了"
+    assert normalise("活著沒意思") == "活着没意思"
+    assert normalise("ＡＢＣ１２３") == "abc123"
+    assert normalise("打110") == "打110"  # digits are not folded
+
+
+# --- reporting ----------------------------------------------------------------------
+
+
+def test_signal_reports_the_sentence_that_raised_it() -> None:
+    text = "你好。我想问下补助的事。其实我不想活了！老伴刚才晕倒了。谢谢"
+    result = screen(text)
+    assert result.level is RiskLevel.CRISIS
+    by_level = {signal.level: signal.sentence for signal in result.signals}
+    assert by_level[RiskLevel.CRISIS] == "其实我不想活了！"
+    assert by_level[RiskLevel.EMERGENCY] == "老伴刚才晕倒了。"
+
+
+def test_signals_are_most_urgent_first_and_carry_their_guard() -> None:
+    result = screen("活着好累。我想死")
+    assert result.signals[0].level is RiskLevel.CRISIS
+    guarded = screen("我不会想不开的，放心")
+    assert guarded.signals and guarded.signals[0].guard is not None
+
+
+# --- robustness and speed -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "😭😭😭🙏",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE users; --",
+        "1' OR '1'='1",
+        "\x00\x01\x02",
+        "𠀀𠀁𠀂",
+        "a" * 10_000,
+        "啊" * 10_000,
+    ],
+)
+def test_harmless_odd_input_is_none(text: str) -> None:
+    assert screen(text).level is RiskLevel.NONE
+
+
+def test_crisis_is_found_inside_markup_and_injection_strings() -> None:
+    assert screen("<p onclick='x'>我想死</p>").level is RiskLevel.CRISIS
+    assert screen("1' OR '1'='1'; -- 我不想活了").level is RiskLevel.CRISIS
+
+
+def test_long_input_finds_a_crisis_at_the_very_end_quickly() -> None:
+    text = "今天天气不错，" * 1_450 + "我不想活了"
+    started = time.perf_counter()
+    result = screen(text)
+    elapsed = time.perf_counter() - started
+    assert len(text) > 10_000
+    assert result.level is RiskLevel.CRISIS
+    assert elapsed < 0.5
+
+
+def test_many_guard_phrases_stay_linear() -> None:
+    started = time.perf_counter()
+    assert screen("想死去的孩子" * 1_700).level is not RiskLevel.CRISIS
+    assert time.perf_counter() - started < 0.5
+
+
+def test_typical_message_takes_under_a_millisecond() -> None:
+    texts = [example.text for example in EXAMPLES]
+    for text in texts:
+        screen(text)  # warm the lexicon and the character cache
+    started = time.perf_counter()
+    for text in texts:
+        screen(text)
+    mean_ms = (time.perf_counter() - started) * 1000 / len(texts)
+    print(f"\nmean screen time: {mean_ms:.3f} ms")
+    assert mean_ms < 1.0
+
+
+def test_module_needs_no_heavy_dependency() -> None:
+    code = (
+        "import sys, handoff.risk, handoff.evaluate_risk\n"
+        "bad = [m for m in ('rasa', 'telegram', 'torch', 'sqlalchemy') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+# --- levels and the lexicon loader ----------------------------------------------------
+
+
+def test_level_ordering() -> None:
+    assert RiskLevel.CRISIS.rank > RiskLevel.EMERGENCY.rank > RiskLevel.DISTRESS.rank > RiskLevel.NONE.rank
+    assert RiskLevel.CRISIS.at_least(RiskLevel.EMERGENCY)
+    assert not RiskLevel.DISTRESS.at_least(RiskLevel.EMERGENCY)
+    assert max_level([RiskLevel.DISTRESS, RiskLevel.CRISIS, RiskLevel.NONE]) is RiskLevel.CRISIS
+    assert max_level([]) is RiskLevel.NONE
+
+
+def test_a_custom_lexicon_can_be_passed() -> None:
+    lexicon = Lexicon({"crisis": {"test": {"terms": ["跳伞"]}}})
+    assert screen("想去跳伞", lexicon).level is RiskLevel.CRISIS
+    assert screen("我想死", lexicon).level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "crisis:\n  intent:\n    terms: [自杀]\n    terms: [想死]\n",  # duplicate key would drop entries
+        "crisis:\n  intent:\n    patterns: ['想想死']\n",  # doubled character can never match
+        "crisis:\n  intent:\n    patterns: ['自殺']\n",  # traditional characters
+        "crises:\n  intent:\n    terms: [自杀]\n",  # misspelt section
+        "guards:\n  - {term: 跳楼价, to: maybe}\n",
+    ],
+)
+def test_lexicon_mistakes_are_refused(tmp_path: Path, document: str) -> None:
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(ValueError):
+        Lexicon.load(path)
+
+
+def test_maintained_lexicon_loads_and_is_valid_yaml() -> None:
+    assert isinstance(yaml.safe_load(DEFAULT_LEXICON_PATH.read_text(encoding="utf-8")), dict)
+    assert len(Lexicon.load().rules) > 300
