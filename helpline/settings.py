@@ -46,8 +46,11 @@ class Settings:
     rasa_timeout: float = 10.0
     embedding_model: str = str(DEFAULT_MODEL_DIR)
     torch_threads: int = 1
-    kb_confident: float = 0.86
-    kb_close: float = 0.80
+    # Policy answers (semantic score of the best entry; calibrated by `python -m knowledge.evaluate`):
+    # >= confident and ahead of the runner-up by margin → answer; >= close → choices; else "not sure".
+    kb_confident: float = 0.92
+    kb_close: float = 0.904
+    kb_margin: float = 0.005
     max_message_chars: int = 2000
     telegram_bot_token: str = ""
     telegram_mode: str = "polling"
@@ -73,6 +76,7 @@ def load_settings() -> Settings:
         torch_threads=_env_int("HELPLINE_TORCH_THREADS", Settings.torch_threads),
         kb_confident=_env_float("HELPLINE_KB_CONFIDENT", Settings.kb_confident),
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
+        kb_margin=_env_float("HELPLINE_KB_MARGIN", Settings.kb_margin),
         max_message_chars=_env_int("HELPLINE_MAX_MESSAGE_CHARS", Settings.max_message_chars),
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", Settings.telegram_bot_token),
         telegram_mode=_env("TELEGRAM_MODE", Settings.telegram_mode),

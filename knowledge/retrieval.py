@@ -29,8 +29,10 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -38,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.embeddings import Encoder
 from knowledge.models import Entry, Status
-from knowledge.repository import current_revision
+from knowledge.repository import current_revision, entry_record
 
 TOP_K = 3
 LEXICAL_WEIGHT = 0.08
@@ -85,6 +87,10 @@ class EntryTexts:
     answer: str
     text: str
     tags: list[str]
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> EntryTexts:
+        return cls(record["title"], record["questions"], record["answer"], record["text"], record["tags"])
 
     def embedded(self) -> list[str]:
         return [self.title, *self.questions, self.answer, self.text]
@@ -199,8 +205,7 @@ class Retriever:
             if kept is not None and kept.version == row.version:
                 entries[row.id] = kept
                 continue
-            texts = EntryTexts(row.title, row.questions, row.answer, row.text, row.tags)
-            entries[row.id] = index_entry(self._encoder, row.version, (row.valid_from, row.valid_to), texts)
+            entries[row.id] = index_entry(self._encoder, entry_record(row))
         return Index(entries)
 
     def search(self, text: str, limit: int = 3, day: date | None = None) -> list[Hit]:
