@@ -1,5 +1,6 @@
 """Imports every table module so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from handoff import models as handoff_models  # noqa: F401
 from helpline import access_log, messages, users  # noqa: F401
 from helpline.db import Base
 from knowledge import models as knowledge_models  # noqa: F401

@@ -52,6 +52,14 @@ class Settings:
     kb_close: float = 0.904
     kb_margin: float = 0.005
     max_message_chars: int = 2000
+    # Hand-off watch loop: check in on a waiting family every N s (at most M times), repeat the
+    # crisis lines and page a supervisor when nobody claims; wait estimate per place in the queue.
+    handoff_checkin_seconds: float = 120.0
+    handoff_max_checkins: int = 20
+    handoff_repeat_lines_seconds: float = 300.0
+    handoff_supervisor_seconds: float = 600.0
+    handoff_minutes_per_place: float = 5.0
+    handoff_watch_seconds: float = 5.0
     telegram_bot_token: str = ""
     telegram_mode: str = "polling"
     telegram_webhook_url: str = ""
@@ -78,6 +86,20 @@ def load_settings() -> Settings:
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
         kb_margin=_env_float("HELPLINE_KB_MARGIN", Settings.kb_margin),
         max_message_chars=_env_int("HELPLINE_MAX_MESSAGE_CHARS", Settings.max_message_chars),
+        handoff_checkin_seconds=_env_float(
+            "HELPLINE_HANDOFF_CHECKIN_SECONDS", Settings.handoff_checkin_seconds
+        ),
+        handoff_max_checkins=_env_int("HELPLINE_HANDOFF_MAX_CHECKINS", Settings.handoff_max_checkins),
+        handoff_repeat_lines_seconds=_env_float(
+            "HELPLINE_HANDOFF_REPEAT_LINES_SECONDS", Settings.handoff_repeat_lines_seconds
+        ),
+        handoff_supervisor_seconds=_env_float(
+            "HELPLINE_HANDOFF_SUPERVISOR_SECONDS", Settings.handoff_supervisor_seconds
+        ),
+        handoff_minutes_per_place=_env_float(
+            "HELPLINE_HANDOFF_MINUTES_PER_PLACE", Settings.handoff_minutes_per_place
+        ),
+        handoff_watch_seconds=_env_float("HELPLINE_HANDOFF_WATCH_SECONDS", Settings.handoff_watch_seconds),
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", Settings.telegram_bot_token),
         telegram_mode=_env("TELEGRAM_MODE", Settings.telegram_mode),
         telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", Settings.telegram_webhook_url),

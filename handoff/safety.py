@@ -1,0 +1,162 @@
+"""The safety net: every signal about a message combined into one verdict, recall first.
+
+The lexicon screen (:mod:`handoff.risk`) is always the first source and needs
+nothing but Python. More sources (an embedding classifier) plug in through
+:class:`SignalSource`; a source that fails is skipped and logged, never allowed to
+silence the others. Rasa's intents arrive after Rasa answers and are merged the
+same way by :func:`from_intent`. The highest level wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from handoff.risk import RiskAssessment, RiskLevel, RiskSignal, max_level, normalise, screen
+
+log = logging.getLogger(__name__)
+
+LEXICON = "lexicon"
+RASA = "rasa"
+SAFETY_ANSWER = "safety_answer"
+
+INTENT_LEVELS = {
+    "express_crisis": RiskLevel.CRISIS,
+    "report_emergency": RiskLevel.EMERGENCY,
+    "express_distress": RiskLevel.DISTRESS,
+}
+"""Rasa intents that are a second risk signal (never the only one: the lexicon runs first)."""
+
+REQUEST_HUMAN_INTENT = "request_human"
+
+HANDOFF_WORDS = frozenset(
+    {"人工", "转人工", "找人工", "要人工", "接人工", "人工服务", "人工客服", "真人", "找真人"}
+)
+"""Typed alone (spaces and punctuation ignored), these put the family in the queue at any time."""
+
+
+class SignalSource(Protocol):
+    """Anything that can assess one message; ``name`` is stored with every signal it raises."""
+
+    name: str
+
+    def assess(self, text: str) -> RiskAssessment: ...
+
+
+class LexiconSource:
+    """The lexicon screen as a source."""
+
+    name = LEXICON
+
+    def assess(self, text: str) -> RiskAssessment:
+        return screen(text)
+
+
+@dataclass(frozen=True)
+class SourcedSignal:
+    """A signal and the source that raised it."""
+
+    source: str
+    signal: RiskSignal
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The combined assessment of one message."""
+
+    level: RiskLevel
+    signals: tuple[SourcedSignal, ...] = ()
+    ambiguous: bool = False
+
+    @property
+    def categories(self) -> list[str]:
+        """Categories of the signals at the verdict's level, most urgent first (e.g. fire_gas)."""
+        return [s.signal.category for s in self.signals if s.signal.level is self.level]
+
+
+NO_RISK = Verdict(RiskLevel.NONE)
+
+
+class SafetyNet:
+    """Runs every source on a message and keeps the most urgent verdict."""
+
+    def __init__(self, sources: Sequence[SignalSource] | None = None) -> None:
+        self.sources: list[SignalSource] = list(sources) if sources is not None else [LexiconSource()]
+
+    def add_source(self, source: SignalSource) -> None:
+        """Plug in another source (the embedding classifier); it can only raise the level."""
+        self.sources.append(source)
+
+    def assess(self, text: str) -> Verdict:
+        verdicts = [_run(source, text) for source in self.sources]
+        return combine(verdict for verdict in verdicts if verdict is not None)
+
+
+def _run(source: SignalSource, text: str) -> Verdict | None:
+    try:
+        assessment = source.assess(text)
+    except Exception:
+        log.exception("risk source %s failed; the other sources still decide", source.name)
+        return None
+    signals = tuple(SourcedSignal(source.name, signal) for signal in assessment.signals)
+    return Verdict(assessment.level, signals, assessment.ambiguous)
+
+
+def combine(verdicts: Iterable[Verdict]) -> Verdict:
+    """Highest level wins; 'ambiguous' only when nothing stronger than distress was found."""
+    verdicts = list(verdicts)
+    level = max_level(verdict.level for verdict in verdicts)
+    signals = tuple(signal for verdict in verdicts for signal in verdict.signals)
+    ambiguous = level.rank <= RiskLevel.DISTRESS.rank and any(v.ambiguous for v in verdicts)
+    return Verdict(level, signals, ambiguous)
+
+
+def from_intent(intent: str, sentence: str) -> Verdict:
+    """Rasa's intent as a verdict (express_crisis → crisis …), kept for the counselor's summary.
+
+    request_human raises no level; other intents are not hand-off signals at all.
+    """
+    if intent not in INTENT_LEVELS and intent != REQUEST_HUMAN_INTENT:
+        return NO_RISK
+    level = INTENT_LEVELS.get(intent, RiskLevel.NONE)
+    signal = RiskSignal(level, intent, intent, sentence)
+    return Verdict(level, (SourcedSignal(RASA, signal),))
+
+
+def asks_for_human(text: str) -> bool:
+    """'人工', '转人工!', ' 人 工 ' … but not a sentence that merely contains the word."""
+    return normalise(text) in HANDOFF_WORDS
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNCLEAR = "unclear"
+
+
+_NO_STARTS = ("没有", "没", "不是", "不会", "不想伤害", "不至于", "还好", "放心", "否", "no")
+_YES_STARTS = ("有", "是", "对", "嗯", "想过", "确实", "偶尔", "会", "yes")
+
+
+def read_answer(text: str) -> Answer:
+    """How a family answered the direct safety question.
+
+    "No" is checked first because its words contain the "yes" ones (没有 ⊃ 有,
+    不是 ⊃ 是). Anything else is UNCLEAR and goes through the normal screen, which
+    still catches a crisis phrased any other way.
+    """
+    compact = normalise(text)
+    if compact.startswith(_NO_STARTS):
+        return Answer.NO
+    if compact.startswith(_YES_STARTS):
+        return Answer.YES
+    return Answer.UNCLEAR
+
+
+def answer_verdict(answer_text: str) -> Verdict:
+    """A 'yes' to the direct question is a crisis signal in its own right."""
+    signal = RiskSignal(RiskLevel.CRISIS, "safety_question", "yes", answer_text)
+    return Verdict(RiskLevel.CRISIS, (SourcedSignal(SAFETY_ANSWER, signal),))

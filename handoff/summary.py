@@ -1,0 +1,83 @@
+"""What a counselor reads before answering: the transcript and an automatic summary.
+
+The transcript is the ticket's messages plus a little of what came before, so the
+counselor sees what led here. The summary lists Rasa's intents and every risk
+signal with the sentence that raised it; intake data is added by the gateway
+(it lives in Rasa's tracker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handoff.models import Event, Signal, Ticket
+from handoff.risk import RiskLevel
+from handoff.safety import RASA
+from helpline.messages import Message
+
+CONTEXT_MESSAGES = 20
+"""Messages before the ticket opened that are shown with it."""
+
+MAX_TRANSCRIPT = 2000
+
+
+@dataclass(frozen=True)
+class Summary:
+    intents: list[dict[str, Any]]
+    risk_signals: list[dict[str, Any]]
+    highest_level: str
+
+
+def transcript(session: Session, ticket: Ticket) -> list[Message]:
+    """Context before the ticket, then everything from its opening to its close, oldest first."""
+    mine = select(Message).where(Message.sender == ticket.sender)
+    if ticket.opened_message_id is None:
+        body = mine.where(Message.created_at >= ticket.opened_at)
+        return list(session.scalars(body.order_by(Message.id).limit(MAX_TRANSCRIPT)))
+    before = (
+        mine.where(Message.id < ticket.opened_message_id).order_by(Message.id.desc()).limit(CONTEXT_MESSAGES)
+    )
+    body = mine.where(Message.id >= ticket.opened_message_id)
+    if ticket.closed_message_id is not None:
+        body = body.where(Message.id <= ticket.closed_message_id)
+    context = list(reversed(session.scalars(before).all()))
+    return context + list(session.scalars(body.order_by(Message.id).limit(MAX_TRANSCRIPT)))
+
+
+def summarise(session: Session, messages: list[Message]) -> Summary:
+    """Intents and risk signals raised by the messages of a transcript."""
+    ids = [message.id for message in messages if message.direction == "in"]
+    if not ids:
+        return Summary([], [], RiskLevel.NONE.value)
+    query = select(Signal).where(Signal.message_id.in_(ids)).order_by(Signal.id)
+    signals = list(session.scalars(query))
+    intents = [_intent(signal) for signal in signals if signal.source == RASA]
+    risks = [_risk(signal) for signal in signals if signal.level != RiskLevel.NONE.value]
+    levels = [RiskLevel(signal.level) for signal in signals]
+    highest = max(levels, key=lambda level: level.rank, default=RiskLevel.NONE)
+    return Summary(intents, risks, highest.value)
+
+
+def _intent(signal: Signal) -> dict[str, Any]:
+    return {"intent": signal.category, "message_id": signal.message_id, "at": signal.at.isoformat()}
+
+
+def _risk(signal: Signal) -> dict[str, Any]:
+    return {
+        "level": signal.level,
+        "category": signal.category,
+        "term": signal.term,
+        "sentence": signal.sentence,
+        "source": signal.source,
+        "message_id": signal.message_id,
+        "at": signal.at.isoformat(),
+    }
+
+
+def events(session: Session, ticket: Ticket) -> list[Event]:
+    """The ticket's history, private notes included (counselors only)."""
+    return list(session.scalars(select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)))
