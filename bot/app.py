@@ -10,8 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bot import health, webhook
+from bot.api import chats, handoffs
+from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from handoff.gate import Gate
+from handoff.notify import LogNotifier
+from handoff.safety import SafetyNet
+from handoff.watch import Watch
 from helpline.db import make_engine, make_session_factory
 from helpline.settings import Settings, load_settings
 
@@ -24,7 +30,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gate.warm_up()
+        app.state.watch.start()
         yield
+        await app.state.watch.stop()
         await app.state.rasa.aclose()
         app.state.engine.dispose()
 
@@ -36,8 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.rasa = rasa
-    app.state.router = Router(sessions, rasa, settings.max_message_chars)
+    app.state.delivery = Delivery()
+    app.state.gate = Gate(sessions, SafetyNet(), settings.handoff_minutes_per_place)
+    app.state.watch = Watch(sessions, settings, app.state.delivery.push, [LogNotifier()])
+    app.state.router = Router(
+        sessions, rasa, settings.max_message_chars, app.state.gate, app.state.watch.wake
+    )
     app.include_router(webhook.router)
+    app.include_router(handoffs.router)
+    app.include_router(chats.router)
     app.include_router(health.router)
     _add_input_guards(app)
     return app

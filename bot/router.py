@@ -1,19 +1,27 @@
 """The channel-agnostic message router: every family message, from any channel, passes here.
 
 Order matters and is the same for every channel: store the message first (so
-nothing is lost), then decide who answers, then store and return the replies.
+nothing is lost), then the safety stage (:class:`handoff.gate.Gate`: crisis
+replies and tickets, messages to an open ticket), and only then Rasa, whose risk
+signals go back to the gate and are stripped from the reply. While a ticket is
+open every reply ends with its ``handoff`` state item (not stored: it is state,
+not a message). A failing store is logged, never a reason to stay silent.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import texts
 from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.replies import Reply, from_rasa
+from bot.replies import Button, Reply, from_rasa
+from handoff.crisis import Utterance
+from handoff.gate import FamilyMessage, Gate, Turn
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
 
@@ -32,30 +40,49 @@ class Inbound:
 class Router:
     """Stores, screens and answers family messages."""
 
-    def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, max_chars: int) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rasa: RasaClient,
+        max_chars: int,
+        gate: Gate,
+        wake_watch: Callable[[], None] = lambda: None,
+    ) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._max_chars = max_chars
+        self._gate = gate
+        self._wake_watch = wake_watch
 
     async def handle(self, message: Inbound) -> list[Reply]:
         """Answer one message; the replies are stored before they are returned."""
-        self._store_inbound(message)
-        replies = await self._respond(message)
+        message_id = self._store_inbound(message)
+        replies = await self._respond(message, message_id)
         self._store_replies(message, replies)
-        return replies
+        return replies + self._handoff_state(message.sender)
 
-    def _store_inbound(self, message: Inbound) -> None:
-        with transaction(self._sessions) as session:
-            record(
-                session,
-                sender=message.sender,
-                channel=message.channel,
-                direction=Direction.INBOUND,
-                author=Author.FAMILY,
-                text=message.text,
-            )
+    def _store_inbound(self, message: Inbound) -> int | None:
+        try:
+            with transaction(self._sessions) as session:
+                return record(
+                    session,
+                    sender=message.sender,
+                    channel=message.channel,
+                    direction=Direction.INBOUND,
+                    author=Author.FAMILY,
+                    text=message.text,
+                ).id
+        except Exception:
+            log.exception("could not store an inbound message; answering anyway")
+            return None
 
     def _store_replies(self, message: Inbound, replies: list[Reply]) -> None:
+        try:
+            self._record_replies(message, replies)
+        except Exception:
+            log.exception("could not store %d replies; they are still sent", len(replies))
+
+    def _record_replies(self, message: Inbound, replies: list[Reply]) -> None:
         with transaction(self._sessions) as session:
             for reply in replies:
                 record(
@@ -68,21 +95,72 @@ class Router:
                     payload=reply.stored_payload(),
                 )
 
-    async def _respond(self, message: Inbound) -> list[Reply]:
+    async def _respond(self, message: Inbound, message_id: int | None) -> list[Reply]:
         text = message.text.strip()
         if not text:
             return [Reply(texts.EMPTY_MESSAGE)]
-        notes: list[Reply] = []
+        family = FamilyMessage(message.sender, message.channel, text, message_id)
+        turn = self._gate.before_rasa(family)
+        if turn.notified:
+            self._wake_watch()
+        replies = [_reply(utterance) for utterance in turn.replies]
+        if not turn.ask_rasa:
+            return replies
         if len(text) > self._max_chars:
-            notes.append(Reply(texts.TOO_LONG))
-            text = text[: self._max_chars]
-        return notes + await self._ask_rasa(message.sender, text)
+            replies.insert(0, Reply(texts.TOO_LONG))
+        return replies + await self._with_rasa(family, turn)
 
-    async def _ask_rasa(self, sender: str, text: str) -> list[Reply]:
+    async def _with_rasa(self, family: FamilyMessage, before: Turn) -> list[Reply]:
+        """Rasa's answer, with its hand-off signals taken out and given to the gate."""
+        if before.reset_rasa_first:
+            await self._reset_rasa(family.sender)
+        items = await self._ask_rasa(family.sender, family.text[: self._max_chars])
+        if items is None:
+            return [Reply(texts.ASSISTANT_UNAVAILABLE)]
+        signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
+        replies = [from_rasa(item) for item in items if not _is_signal(item)]
+        if signals:
+            after = self._gate.after_rasa(family, before, signals)
+            if after.notified:
+                self._wake_watch()
+            mine = [_reply(utterance) for utterance in after.replies]
+            replies = mine if after.replaces_rasa else replies + mine
+        return replies or [Reply(texts.NO_ANSWER)]
+
+    async def _ask_rasa(self, sender: str, text: str) -> list[dict[str, Any]] | None:
         try:
-            items = await self._rasa.send(sender, text)
+            return await self._rasa.send(sender, text)
         except RasaUnavailable as error:
             log.warning("rasa unavailable: %s", error)
-            return [Reply(texts.ASSISTANT_UNAVAILABLE)]
-        replies = [from_rasa(item) for item in items]
-        return replies or [Reply(texts.NO_ANSWER)]
+            return None
+
+    async def _reset_rasa(self, sender: str) -> None:
+        """The reset a crisis ticket's close asked for; if Rasa is still down, the next turn retries."""
+        try:
+            await self._rasa.reset_tracker(sender)
+        except RasaUnavailable as error:
+            log.warning("rasa tracker reset postponed: %s", error)
+            return
+        self._gate.rasa_reset_done(sender)
+
+    def _handoff_state(self, sender: str) -> list[Reply]:
+        try:
+            state = self._gate.state_item(sender)
+        except Exception:
+            log.exception("could not read the hand-off state")
+            return []
+        return [] if state is None else [Reply(custom={"handoff": state})]
+
+
+SIGNAL_KEY = "helpline_signal"
+"""The custom item the hand-off action (actions/handoff.py) returns for Rasa's risk intents."""
+
+
+def _is_signal(item: dict[str, Any]) -> bool:
+    custom = item.get("custom")
+    return isinstance(custom, dict) and isinstance(custom.get(SIGNAL_KEY), dict)
+
+
+def _reply(utterance: Utterance) -> Reply:
+    buttons = tuple(Button(choice.title, choice.payload) for choice in utterance.buttons)
+    return Reply(utterance.text, buttons)

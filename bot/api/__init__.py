@@ -1,0 +1,1 @@
+"""The counselor and web-client HTTP API (versioned under /api/v1)."""

@@ -1,0 +1,268 @@
+"""The counselor API at ``/api/v1/handoffs``: the queue, transcripts, and working a ticket.
+
+Telegram and the web console build on the same domain functions (:mod:`handoff.queue`).
+Every endpoint needs a counselor's (or an admin's) bearer token; every transcript
+read leaves an access-log row. Messages to the family are stored first, then
+pushed to their channel (REST families poll ``/api/v1/chats``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.auth import require_roles
+from bot.delivery import Delivery
+from bot.rasa_client import RasaClient, RasaUnavailable
+from handoff import queue, summary
+from handoff.models import Status, Ticket
+from helpline.access_log import log_access
+from helpline.db import transaction, utcnow
+from helpline.messages import Message
+from helpline.users import Role, User
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
+
+Counselor = Annotated[User, Depends(require_roles(Role.COUNSELOR))]
+
+RASA_INTERNAL_SLOTS = frozenset({"requested_slot", "session_started_metadata"})
+
+
+def _clean(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("empty")
+    return value
+
+
+class TextBody(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+    _strip = field_validator("text")(_clean)
+
+
+class TransferBody(BaseModel):
+    to: str = Field(min_length=1, max_length=64)
+
+
+class CloseBody(BaseModel):
+    outcome: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=4000)
+
+    _strip = field_validator("outcome")(_clean)
+
+
+class FollowUpBody(BaseModel):
+    hours: float = Field(gt=0, le=24 * 30)
+    note: str = Field(default="", max_length=4000)
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+@router.get("")
+def list_handoffs(
+    request: Request, user: Counselor, status_: Annotated[Status, Query(alias="status")] = Status.WAITING
+) -> list[dict[str, Any]]:
+    """Tickets of one status in queue order (closed: most recent first)."""
+    now = utcnow()
+    with request.app.state.sessions() as session:
+        tickets = queue.ordered(session, status_)
+    waiting = status_ is Status.WAITING
+    return [_view(ticket, index + 1 if waiting else 0, now) for index, ticket in enumerate(tickets)]
+
+
+@router.get("/{ticket_id}")
+async def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
+    """Transcript, automatic summary and history of one ticket; the read is access-logged."""
+    with transaction(request.app.state.sessions) as session:
+        ticket = _ticket(session, ticket_id)
+        log_access(session, user.name, "read", f"handoff:{ticket.id}")
+        messages = summary.transcript(session, ticket)
+        digest = summary.summarise(session, messages)
+        history = summary.events(session, ticket)
+        body = _view(ticket, queue.position(session, ticket), utcnow())
+    body["transcript"] = [_message(message) for message in messages]
+    body["summary"] = {
+        "highest_level": digest.highest_level,
+        "intents": digest.intents,
+        "risk_signals": digest.risk_signals,
+        "intake": await _intake(request.app.state.rasa, ticket.sender),
+    }
+    body["events"] = [
+        {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "text": e.text, "data": e.data}
+        for e in history
+    ]
+    return body
+
+
+async def _intake(rasa: RasaClient, sender: str) -> dict[str, Any] | None:
+    """What the intake form has collected so far (Rasa's slots); None while Rasa is down."""
+    try:
+        slots = await rasa.slots(sender)
+    except RasaUnavailable:
+        return None
+    return {
+        name: value for name, value in slots.items() if value is not None and name not in RASA_INTERNAL_SLOTS
+    }
+
+
+# --- working a ticket -------------------------------------------------------------
+
+
+@router.post("/{ticket_id}/claim")
+async def claim(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
+    """Take a waiting ticket; when two counselors race, one gets 200 and the other 409."""
+    with _domain_errors(), transaction(request.app.state.sessions) as session:
+        ticket, hello = queue.claim(session, ticket_id, user.name, utcnow())
+        view = _view(ticket, 0, utcnow())
+    await _delivery(request).push(hello)
+    return view
+
+
+@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
+async def send_message(request: Request, ticket_id: int, body: TextBody, user: Counselor) -> dict[str, Any]:
+    """Say something to the family on their channel (stored first, then pushed or polled)."""
+    with _domain_errors(), transaction(request.app.state.sessions) as session:
+        ticket = _ticket(session, ticket_id)
+        message = queue.counselor_says(session, ticket, user.name, body.text, utcnow())
+    pushed = await _delivery(request).push(message)
+    return {"message_id": message.id, "channel": message.channel, "pushed": pushed}
+
+
+@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED)
+def add_note(request: Request, ticket_id: int, body: TextBody, user: Counselor) -> dict[str, Any]:
+    """A private note on the ticket; never shown to the family."""
+    with transaction(request.app.state.sessions) as session:
+        ticket = _ticket(session, ticket_id)
+        event = queue.add_event(session, ticket, queue.EventKind.NOTE, user.name, body.text)
+        session.flush()
+        return {"id": event.id, "at": event.at.isoformat()}
+
+
+@router.post("/{ticket_id}/transfer")
+def transfer(request: Request, ticket_id: int, body: TransferBody, user: Counselor) -> dict[str, Any]:
+    """Hand the ticket to another counselor (who is notified)."""
+    with _domain_errors(), transaction(request.app.state.sessions) as session:
+        ticket = _ticket(session, ticket_id)
+        if not _is_counselor(session, body.to):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "没有这位在岗的咨询师。")
+        queue.transfer(session, ticket, user.name, body.to, override=_is_admin(user))
+        return _view(ticket, 0, utcnow())
+
+
+@router.post("/{ticket_id}/close")
+async def close(request: Request, ticket_id: int, body: CloseBody, user: Counselor) -> dict[str, Any]:
+    """End the hand-off: the family is told and goes back to the bot."""
+    now = utcnow()
+    with _domain_errors(), transaction(request.app.state.sessions) as session:
+        ticket = _ticket(session, ticket_id)
+        goodbye = queue.close(session, ticket, user.name, body.outcome, body.note, now, _is_admin(user))
+        view = _view(ticket, 0, now)
+    await _delivery(request).push(goodbye)
+    if ticket.priority in queue.RESET_RASA_AFTER:
+        await _reset_rasa(request, ticket.sender)
+    return view
+
+
+@router.post("/{ticket_id}/followup", status_code=status.HTTP_201_CREATED)
+def follow_up(request: Request, ticket_id: int, body: FollowUpBody, user: Counselor) -> dict[str, Any]:
+    """Promise a call-back: in ``hours`` the family is queued again at callback priority."""
+    now = utcnow()
+    with transaction(request.app.state.sessions) as session:
+        ticket = _ticket(session, ticket_id)
+        followup = queue.schedule_followup(
+            session, ticket, user.name, now + timedelta(hours=body.hours), body.note, now
+        )
+        session.flush()
+        return {"id": followup.id, "due_at": followup.due_at.isoformat()}
+
+
+async def _reset_rasa(request: Request, sender: str) -> None:
+    """Reset Rasa's tracker now; if Rasa is down the router retries before the next Rasa turn."""
+    try:
+        await request.app.state.rasa.reset_tracker(sender)
+    except RasaUnavailable as error:
+        log.warning("rasa tracker reset postponed: %s", error)
+        return
+    request.app.state.gate.rasa_reset_done(sender)
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Domain refusals as HTTP answers a console can show."""
+    try:
+        yield
+    except LookupError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有这张工单。") from error
+    except queue.NotHolder as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "这张工单不在您手上。") from error
+    except queue.Conflict as error:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"工单当前状态是 {error.args[0]}，不能这样操作。"
+        ) from error
+
+
+def _ticket(session: Session, ticket_id: int) -> Ticket:
+    ticket = queue.get(session, ticket_id)
+    if ticket is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有这张工单。")
+    return ticket
+
+
+def _delivery(request: Request) -> Delivery:
+    return request.app.state.delivery
+
+
+def _is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN.value
+
+
+def _is_counselor(session: Session, name: str) -> bool:
+    roles = (Role.COUNSELOR.value, Role.ADMIN.value)
+    query = select(User.id).where(User.name == name, User.active.is_(True), User.role.in_(roles))
+    return session.scalar(query) is not None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _view(ticket: Ticket, position: int, now: datetime) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "sender": ticket.sender,
+        "channel": ticket.channel,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "position": position,
+        "opened_at": _iso(ticket.opened_at),
+        "waited_seconds": round(((ticket.claimed_at or now) - ticket.opened_at).total_seconds()),
+        "claimed_by": ticket.claimed_by,
+        "claimed_at": _iso(ticket.claimed_at),
+        "closed_at": _iso(ticket.closed_at),
+        "outcome": ticket.outcome,
+    }
+
+
+def _message(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "at": message.created_at.isoformat(),
+        "direction": message.direction,
+        "author": message.author,
+        "text": message.text,
+    }
