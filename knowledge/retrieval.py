@@ -99,10 +99,11 @@ class EntryTexts:
         return frozenset(bigrams(" ".join([self.title, *self.questions, self.text, *self.tags])))
 
 
-def index_entry(
-    encoder: Encoder, version: int, valid: tuple[date | None, date | None], texts: EntryTexts
-) -> Indexed:
-    return Indexed(version, valid[0], valid[1], encoder.queries(texts.embedded()), texts.lexical())
+def index_entry(encoder: Encoder, record: Mapping[str, Any]) -> Indexed:
+    """Index one entry record (a live row's or a pending version's)."""
+    texts = EntryTexts.of(record)
+    vectors = encoder.queries(texts.embedded())
+    return Indexed(record["version"], record["valid_from"], record["valid_to"], vectors, texts.lexical())
 
 
 class Index:
