@@ -1,0 +1,269 @@
+"""The safety stage on its own, on real databases: what each kind of message leads to."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from handoff import crisis, queue, texts
+from handoff.gate import FamilyMessage, Gate, Turn
+from handoff.models import Notification, Priority, Signal, Ticket
+from handoff.risk import RiskAssessment, RiskLevel
+from handoff.safety import LexiconSource, SafetyNet
+from helpline.db import make_engine, make_session_factory, transaction, utcnow
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def gate(sessions: sessionmaker[Session]) -> Gate:
+    return Gate(sessions, SafetyNet(), minutes_per_place=5.0)
+
+
+def _say(gate: Gate, text_: str, sender: str = "fam") -> Turn:
+    return gate.before_rasa(FamilyMessage(sender, "rest", text_, next(_ids)))
+
+
+def _texts(turn: Turn) -> str:
+    return "\n".join(u.text for u in turn.replies)
+
+
+def _ticket(sessions: sessionmaker[Session], sender: str = "fam") -> Ticket | None:
+    with sessions() as session:
+        return queue.open_ticket_of(session, sender)
+
+
+def test_crisis_gets_warm_words_then_lines_then_a_place_and_no_rasa(gate: Gate, sessions) -> None:
+    turn = _say(gate, "我真的不想活了")
+    assert not turn.ask_rasa and turn.level is RiskLevel.CRISIS and turn.notified
+    warm, lines, place = (u.text for u in turn.replies)
+    assert warm == texts.CRISIS_WARM
+    for number, hours in [
+        ("010-82951332", "24小时"),
+        ("400-161-9995", "24小时"),
+        ("12356", "每天至少18小时"),
+    ]:
+        assert number in lines and hours in lines
+    assert "120" in lines and "110" in lines
+    assert "第 1 位" in place
+    ticket = _ticket(sessions)
+    assert (ticket.priority, ticket.status) == ("crisis", "waiting")
+    with sessions() as session:
+        assert session.scalar(select(Notification.kind)) == "new_ticket"
+        signal = session.scalar(select(Signal).where(Signal.level == "crisis"))
+        assert signal.sentence == "我真的不想活了" and signal.source == "lexicon"
+
+
+def test_staff_edited_help_lines_are_what_the_family_gets(gate: Gate, sessions) -> None:
+    with transaction(sessions) as session:
+        session.execute(
+            text(
+                "INSERT INTO kb_helplines (id, name, number, hours, scope, priority) "
+                "VALUES ('local', '西城区心理援助热线', '010-12345678', '每天8点到22点', '', 1)"
+            )
+        )
+    replies = _texts(_say(gate, "我想自杀"))
+    assert "西城区心理援助热线 010-12345678（每天8点到22点）" in replies
+    assert "400-161-9995" not in replies
+
+
+def test_a_broken_help_line_table_still_gives_the_default_lines_and_a_ticket(gate: Gate, sessions) -> None:
+    with transaction(sessions) as session:
+        session.execute(text("DROP TABLE kb_helplines"))
+    turn = _say(gate, "活够了，想一了百了")
+    assert "010-82951332" in _texts(turn)
+    assert _ticket(sessions).priority == "crisis"
+
+
+class _Exploding:
+    name = "classifier"
+
+    def assess(self, text_: str) -> RiskAssessment:
+        raise RuntimeError("model not loaded")
+
+
+class _Worried:
+    name = "classifier"
+
+    def assess(self, text_: str) -> RiskAssessment:
+        return RiskAssessment(RiskLevel.CRISIS)
+
+
+def test_a_failing_source_never_silences_the_lexicon(sessions) -> None:
+    gate = Gate(sessions, SafetyNet([_Exploding(), LexiconSource()]), 5.0)
+    assert _say(gate, "不想活了").level is RiskLevel.CRISIS
+
+
+def test_another_source_can_raise_the_level_but_not_lower_it(sessions) -> None:
+    gate = Gate(sessions, SafetyNet([LexiconSource(), _Worried()]), 5.0)
+    assert _say(gate, "今天天气不错").level is RiskLevel.CRISIS
+
+
+def test_emergency_names_the_number_for_what_happened(gate: Gate, sessions) -> None:
+    turn = _say(gate, "厨房着火了")
+    assert turn.replies[0].text.startswith("请马上拨打 119（火警）")
+    assert not turn.ask_rasa
+    assert _ticket(sessions).priority == "emergency"
+    turn = _say(gate, "老伴晕倒了叫不醒", sender="fam2")
+    assert turn.replies[0].text.startswith("请马上拨打 120（急救）")
+
+
+def test_asking_for_a_person_queues_at_any_time(gate: Gate, sessions) -> None:
+    for typed in ["人工", " 转人工！", "转 人 工"]:
+        sender = f"fam-{typed.strip()}"
+        turn = _say(gate, typed, sender=sender)
+        assert not turn.ask_rasa
+        assert "第 " in _texts(turn)
+        assert _ticket(sessions, sender).priority == "requested"
+    assert _say(gate, "人工服务是什么意思，怎么申请补贴", sender="other").ask_rasa
+
+
+def test_a_request_after_distress_is_queued_as_distress(gate: Gate, sessions) -> None:
+    turn = _say(gate, "晚上一个人睡不着，天天哭")
+    assert turn.ask_rasa and turn.level is RiskLevel.DISTRESS
+    assert turn.replies[-1].buttons[0].payload == texts.HANDOFF_PHRASE
+    _say(gate, texts.HANDOFF_PHRASE)
+    assert _ticket(sessions).priority == "distress"
+
+
+def test_ambiguous_asks_directly_and_yes_is_a_crisis(gate: Gate, sessions) -> None:
+    turn = _say(gate, "活着太累了")
+    assert not turn.ask_rasa
+    assert [u.text for u in turn.replies] == [texts.SAFETY_QUESTION]
+    assert _ticket(sessions) is None
+    turn = _say(gate, "是")
+    assert turn.level is RiskLevel.CRISIS
+    assert "010-82951332" in _texts(turn)
+    assert _ticket(sessions).priority == "crisis"
+    with sessions() as session:
+        answer = session.scalar(select(Signal).where(Signal.source == "safety_answer"))
+        assert (answer.level, answer.sentence) == ("crisis", "是")
+
+
+@pytest.mark.parametrize("answer", ["没有", "没有，就是累", "不是的"])
+def test_ambiguous_then_no_is_thanked_without_a_ticket(gate: Gate, sessions, answer: str) -> None:
+    _say(gate, "熬一天算一天吧")
+    turn = _say(gate, answer)
+    assert [u.text for u in turn.replies] == [texts.SAFETY_ANSWER_NO]
+    assert _ticket(sessions) is None
+    assert _say(gate, "补贴怎么申请").ask_rasa
+
+
+def test_ambiguous_then_an_unclear_answer_goes_on_normally(gate: Gate, sessions) -> None:
+    _say(gate, "没什么盼头了")
+    turn = _say(gate, "补贴什么时候发")
+    assert turn.ask_rasa and _ticket(sessions) is None
+
+
+def test_messages_while_waiting_go_to_the_ticket_and_can_raise_it(gate: Gate, sessions) -> None:
+    _say(gate, "人工")
+    turn = _say(gate, "补贴什么时候发")
+    assert not turn.ask_rasa
+    assert "第 1 位" in _texts(turn)
+    turn = _say(gate, "我不想活了")
+    assert "010-82951332" in _texts(turn)
+    assert _ticket(sessions).priority == "crisis"
+    turn = _say(gate, "你们快点")
+    assert "010-82951332" not in _texts(turn)
+    assert _ticket(sessions).priority == "crisis"
+
+
+def test_nothing_from_the_bot_once_a_counselor_has_the_ticket(gate: Gate, sessions) -> None:
+    _say(gate, "人工")
+    with transaction(sessions) as session:
+        queue.claim(session, _ticket(sessions).id, "c1", utcnow())
+    for message in ["你好", "我想死", "活着太累了", "人工"]:
+        turn = _say(gate, message)
+        assert turn.replies == [] and not turn.ask_rasa
+    ticket = _ticket(sessions)
+    assert ticket.priority == "crisis"
+    with sessions() as session:
+        audiences = session.scalars(
+            select(Notification.audience).where(Notification.kind == "priority_raised")
+        )
+        assert list(audiences) == ["counselor:c1"]
+
+
+def test_rasa_intents_are_a_second_signal(gate: Gate, sessions) -> None:
+    message = FamilyMessage("fam", "rest", "心里有个念头压着", next(_ids))
+    before = gate.before_rasa(message)
+    assert before.ask_rasa
+    after = gate.after_rasa(message, before, [{"intent": "express_crisis", "confidence": 0.9}])
+    assert after.replaces_rasa and "010-82951332" in _texts(after)
+    assert _ticket(sessions).priority == "crisis"
+    with sessions() as session:
+        assert session.scalar(select(Signal.category).where(Signal.source == "rasa")) == "express_crisis"
+
+
+def test_rasa_request_human_and_distress(gate: Gate, sessions) -> None:
+    message = FamilyMessage("a", "rest", "能不能找个人和我聊聊", next(_ids))
+    after = gate.after_rasa(message, gate.before_rasa(message), [{"intent": "request_human"}])
+    assert after.replaces_rasa and _ticket(sessions, "a").priority == "requested"
+    message = FamilyMessage("b", "rest", "心里空落落的", next(_ids))
+    before = gate.before_rasa(message)
+    after = gate.after_rasa(message, before, [{"intent": "express_distress"}])
+    assert after.replies == [] and not after.replaces_rasa, "the lexicon already said the distress words"
+    message = FamilyMessage("c", "rest", "最近不太好", next(_ids))
+    after = gate.after_rasa(message, gate.before_rasa(message), [{"intent": "express_distress"}])
+    assert [u.text for u in after.replies] == [u.text for u in crisis.distress_reply()]
+    assert _ticket(sessions, "c") is None
+
+
+def test_state_item_while_open_and_once_after_close(gate: Gate, sessions) -> None:
+    assert gate.state_item("fam") is None
+    _say(gate, "人工")
+    ticket_id = _ticket(sessions).id
+    assert gate.state_item("fam") == {
+        "id": ticket_id,
+        "status": "waiting",
+        "priority": "requested",
+        "position": 1,
+    }
+    with transaction(sessions) as session:
+        ticket, _ = queue.claim(session, ticket_id, "c1", utcnow())
+        queue.close(session, ticket, "c1", "resolved", "", utcnow())
+    assert gate.state_item("fam") == {
+        "id": ticket_id,
+        "status": "closed",
+        "priority": "requested",
+        "position": 0,
+    }
+    assert gate.state_item("fam") is None
+
+
+def test_a_crisis_ticket_closed_while_rasa_was_down_resets_rasa_before_the_next_turn(
+    gate: Gate, sessions
+) -> None:
+    _say(gate, "不想活了")
+    with transaction(sessions) as session:
+        ticket, _ = queue.claim(session, _ticket(sessions).id, "c1", utcnow())
+        queue.close(session, ticket, "c1", "safe", "", utcnow())
+    turn = _say(gate, "你好")
+    assert turn.ask_rasa and turn.reset_rasa_first
+    gate.rasa_reset_done("fam")
+    assert not _say(gate, "你好").reset_rasa_first
+
+
+@pytest.fixture
+def broken_gate(tmp_path) -> Iterator[Gate]:
+    """A gate on a database without a single table: every query fails."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'nothing.db'}")
+    yield Gate(make_session_factory(engine), SafetyNet(), 5.0)
+    engine.dispose()
+
+
+def test_with_a_failing_database_a_crisis_still_gets_the_lines(broken_gate: Gate) -> None:
+    turn = _say(broken_gate, "我想自杀")
+    assert turn.replies[0].text == texts.CRISIS_WARM
+    assert "010-82951332" in _texts(turn)
+    assert not turn.ask_rasa
+    assert _say(broken_gate, "你好").ask_rasa
+
+
+def test_priorities_map_from_risk_levels() -> None:
+    assert Priority.for_risk(RiskLevel.CRISIS) is Priority.CRISIS
+    assert Priority.for_risk(RiskLevel.NONE) is None
