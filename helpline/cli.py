@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpline import migrate, users
 from helpline.db import make_engine, make_session_factory, transaction
 from helpline.settings import load_settings
+from knowledge import cli as knowledge_cli
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -76,7 +77,11 @@ def _register_users(subparsers: argparse._SubParsersAction) -> None:
     revoke.set_defaults(handler=_users_revoke)
 
 
-REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_register_db, _register_users)
+REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _register_db,
+    _register_users,
+    knowledge_cli.register,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
