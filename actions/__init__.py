@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin adapters from conversations to the domain packages."""

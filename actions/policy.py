@@ -1,0 +1,102 @@
+"""Policy questions answered from the live knowledge base (knowledge.answers does the deciding).
+
+The action server opens its own database engine and one Retriever, created on
+first use and kept for the life of the process; the retriever follows the
+revision counter, so a published edit is answered from the next message on,
+without restarting anything or retraining Rasa.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpline.db import make_engine, make_session_factory
+from helpline.embeddings import load_encoder
+from helpline.settings import load_settings
+from knowledge import answers
+from knowledge.evaluate import thresholds_from
+from knowledge.retrieval import Retriever
+
+HUMAN_BUTTON = {"title": "找工作人员", "payload": "/request_human"}
+ENTITLEMENT_BUTTON = {"title": "帮我看看能享受什么", "payload": "/check_entitlement"}
+
+
+@dataclass(frozen=True)
+class PolicyKnowledge:
+    """What the action needs, built once per process."""
+
+    sessions: sessionmaker[Session]
+    retriever: Retriever
+    thresholds: answers.Thresholds
+
+
+_building = threading.Lock()
+
+
+def policy_knowledge() -> PolicyKnowledge:
+    """The process's one engine and retriever; the lock keeps two first messages from loading twice."""
+    with _building:
+        return _build_knowledge()
+
+
+@lru_cache(maxsize=1)
+def _build_knowledge() -> PolicyKnowledge:
+    settings = load_settings()
+    sessions = make_session_factory(make_engine(settings.database_url))
+    encoder = load_encoder(settings.embedding_model, settings.torch_threads)
+    return PolicyKnowledge(sessions, Retriever(sessions, encoder), thresholds_from(settings))
+
+
+def entry_payload(entry_id: str) -> str:
+    """What a choice button sends: the ask_policy intent with the entry to answer."""
+    return "/ask_policy" + json.dumps({"kb_entry": entry_id}, ensure_ascii=False)
+
+
+def buttons(answer: answers.Answer) -> list[dict[str, str]]:
+    choices = [
+        {"title": choice.title, "payload": entry_payload(choice.entry_id)} for choice in answer.choices
+    ]
+    extra = [ENTITLEMENT_BUTTON] if answer.offer_entitlement_check else []
+    return choices + extra + ([HUMAN_BUTTON] if answer.offer_human else [])
+
+
+def answer_message(
+    knowledge: PolicyKnowledge, text: str, chosen: str | None, last: str | None
+) -> answers.Answer:
+    """A chosen entry (button) is answered as it is; anything else goes through retrieval."""
+    with knowledge.sessions() as session:
+        if chosen:
+            entry = answers.published_entry(session, chosen)
+            return answers.answer_entry(session, entry) if entry is not None else answers.not_sure(session)
+        return answers.respond(session, knowledge.retriever, text, knowledge.thresholds, last)
+
+
+class ActionAnswerPolicy(Action):
+    """Answers ask_policy: the answer with its clause and department, a choice, or an honest "not sure"."""
+
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "")
+        chosen = tracker.get_slot("kb_entry")
+        last = tracker.get_slot("kb_last_entry")
+        # Off the event loop: the first call loads the model, later ones embed the question.
+        answer = await asyncio.to_thread(lambda: answer_message(policy_knowledge(), text, chosen, last))
+        dispatcher.utter_message(text=answer.text, buttons=buttons(answer) or None)
+        events = [SlotSet("kb_entry", None)]
+        if answer.entry_id is not None:
+            events.append(SlotSet("kb_last_entry", answer.entry_id))
+        return events
