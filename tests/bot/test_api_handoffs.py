@@ -1,0 +1,196 @@
+"""The counselor API over real HTTP and real databases, with Rasa unreachable (a closed port)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.delivery import Outbound
+from handoff.models import Event, FollowUp, Notification
+from helpline.access_log import accesses
+from helpline.db import transaction
+from helpline.settings import load_settings
+from helpline.users import Role, add_user
+from tests.conftest import free_port
+
+WEBHOOK = "/webhooks/rest/webhook"
+HANDOFFS = "/api/v1/handoffs"
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _auth(client: TestClient, name: str, role: Role = Role.COUNSELOR) -> dict[str, str]:
+    with transaction(client.app.state.sessions) as session:
+        return {"Authorization": f"Bearer {add_user(session, name, role)}"}
+
+
+def _say(client: TestClient, sender: str, message: str) -> list[dict]:
+    response = client.post(WEBHOOK, json={"sender": sender, "message": message})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _queue(client: TestClient, sender: str, message: str) -> int:
+    return _say(client, sender, message)[-1]["custom"]["handoff"]["id"]
+
+
+def test_anonymous_is_401_and_staff_is_403(client: TestClient) -> None:
+    ticket = _queue(client, "fam", "人工")
+    staff = _auth(client, "kb-editor", Role.STAFF)
+    for method, path in [
+        ("GET", HANDOFFS),
+        ("GET", f"{HANDOFFS}/{ticket}"),
+        ("POST", f"{HANDOFFS}/{ticket}/claim"),
+        ("GET", f"{HANDOFFS}/{ticket}"),
+    ]:
+        assert client.request(method, path).status_code == 401
+        assert client.request(method, path, headers=staff).status_code == 403
+    assert client.get(HANDOFFS, headers=_auth(client, "boss", Role.ADMIN)).status_code == 200
+
+
+def test_the_list_is_in_queue_order_with_positions(client: TestClient) -> None:
+    counselor = _auth(client, "c1")
+    _queue(client, "asked", "转人工")
+    _queue(client, "fire", "家里着火了")
+    _queue(client, "crisis", "我不想活了")
+    waiting = client.get(HANDOFFS, headers=counselor).json()
+    assert [(t["sender"], t["priority"], t["position"]) for t in waiting] == [
+        ("crisis", "crisis", 1),
+        ("fire", "emergency", 2),
+        ("asked", "requested", 3),
+    ]
+    assert client.get(HANDOFFS, params={"status": "active"}, headers=counselor).json() == []
+    assert client.get(HANDOFFS, params={"status": "bogus"}, headers=counselor).status_code == 400
+
+
+def test_reading_a_transcript_is_access_logged_and_summarised(client: TestClient) -> None:
+    counselor = _auth(client, "c1")
+    _say(client, "fam", "晚上睡不着，天天想孩子")
+    ticket = _queue(client, "fam", "我真的不想活了")
+    _say(client, "fam", "还要等多久")
+    body = client.get(f"{HANDOFFS}/{ticket}", headers=counselor).json()
+    family_words = [m["text"] for m in body["transcript"] if m["author"] == "family"]
+    assert family_words == ["晚上睡不着，天天想孩子", "我真的不想活了", "还要等多久"]
+    signals = body["summary"]["risk_signals"]
+    assert any(s["level"] == "crisis" and s["sentence"] == "我真的不想活了" for s in signals)
+    assert any(s["level"] == "distress" and s["sentence"] == "晚上睡不着，天天想孩子" for s in signals)
+    assert body["summary"]["highest_level"] == "crisis"
+    assert body["summary"]["intake"] is None, "Rasa is down: no intake data, and no error"
+    client.get(f"{HANDOFFS}/{ticket}", headers=counselor)
+    with client.app.state.sessions() as session:
+        rows = accesses(session, f"handoff:{ticket}")
+    assert [(r.user_name, r.action) for r in rows] == [("c1", "read"), ("c1", "read")]
+    assert client.get(f"{HANDOFFS}/999", headers=counselor).status_code == 404
+
+
+def test_two_counselors_claiming_at_once_one_wins(client: TestClient) -> None:
+    ticket = _queue(client, "fam", "我想自杀")
+    tokens = [_auth(client, f"c{i}") for i in range(6)]
+    barrier = threading.Barrier(len(tokens))
+    codes: list[int] = []
+
+    def claim(headers: dict[str, str]) -> None:
+        barrier.wait()
+        codes.append(client.post(f"{HANDOFFS}/{ticket}/claim", headers=headers).status_code)
+
+    threads = [threading.Thread(target=claim, args=(headers,)) for headers in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(codes) == [200] + [409] * 5
+
+
+def test_a_whole_hand_off_over_http(client: TestClient) -> None:
+    c1, c2 = _auth(client, "c1"), _auth(client, "c2")
+    ticket = _queue(client, "fam", "转人工")
+    assert client.post(f"{HANDOFFS}/{ticket}/messages", json={"text": "您好"}, headers=c1).status_code == 409
+    claimed = client.post(f"{HANDOFFS}/{ticket}/claim", headers=c1).json()
+    assert (claimed["status"], claimed["claimed_by"]) == ("active", "c1")
+    sent = client.post(f"{HANDOFFS}/{ticket}/messages", json={"text": "您好，我是小李"}, headers=c1)
+    assert sent.status_code == 201 and sent.json()["pushed"] is False
+    assert client.post(f"{HANDOFFS}/{ticket}/messages", json={"text": "我来"}, headers=c2).status_code == 403
+    assert client.post(f"{HANDOFFS}/{ticket}/messages", json={"text": "   "}, headers=c1).status_code == 400
+    assert _say(client, "fam", "谢谢你") == [
+        {
+            "recipient_id": "fam",
+            "custom": {"handoff": {"id": ticket, "status": "active", "priority": "requested", "position": 0}},
+        }
+    ]
+    assert client.post(f"{HANDOFFS}/{ticket}/notes", json={"text": "老人独居"}, headers=c2).status_code == 201
+    assert client.post(f"{HANDOFFS}/{ticket}/transfer", json={"to": "nobody"}, headers=c1).status_code == 400
+    assert (
+        client.post(f"{HANDOFFS}/{ticket}/transfer", json={"to": "c2"}, headers=c1).json()["claimed_by"]
+        == "c2"
+    )
+    followup = client.post(f"{HANDOFFS}/{ticket}/followup", json={"hours": 24, "note": "回访"}, headers=c2)
+    assert followup.status_code == 201
+    assert client.post(f"{HANDOFFS}/{ticket}/close", json={"outcome": "ok"}, headers=c1).status_code == 403
+    closed = client.post(
+        f"{HANDOFFS}/{ticket}/close", json={"outcome": "resolved", "note": "好多了"}, headers=c2
+    )
+    assert closed.json()["status"] == "closed"
+    assert client.post(f"{HANDOFFS}/{ticket}/close", json={"outcome": "again"}, headers=c2).status_code == 409
+    assert client.get(HANDOFFS, params={"status": "closed"}, headers=c2).json()[0]["id"] == ticket
+    with client.app.state.sessions() as session:
+        kinds = [
+            e.kind for e in session.scalars(select(Event).where(Event.ticket_id == ticket).order_by(Event.id))
+        ]
+        assert kinds == ["opened", "claimed", "note", "transferred", "followup_scheduled", "closed"]
+        assert session.scalar(select(FollowUp.note)) == "回访"
+        assert (
+            session.scalar(select(Notification.audience).where(Notification.kind == "transferred"))
+            == "counselor:c2"
+        )
+
+
+def test_rest_families_poll_for_what_counselors_say(client: TestClient) -> None:
+    counselor = _auth(client, "c1")
+    ticket = _queue(client, "web-family", "人工")
+    first = client.get("/api/v1/chats/web-family/messages").json()
+    assert first["handoff"] == {"id": ticket, "status": "waiting", "priority": "requested", "position": 1}
+    cursor = first["cursor"]
+    client.post(f"{HANDOFFS}/{ticket}/claim", headers=counselor)
+    client.post(f"{HANDOFFS}/{ticket}/messages", json={"text": "您好，我是小李"}, headers=counselor)
+    client.post(f"{HANDOFFS}/{ticket}/close", json={"outcome": "resolved"}, headers=counselor)
+    later = client.get("/api/v1/chats/web-family/messages", params={"after": cursor}).json()
+    assert [(m["author"], m["text"][:4]) for m in later["messages"]] == [
+        ("bot", "工作人员"),
+        ("counselor", "您好，我"),
+        ("bot", "这次和工"),
+    ]
+    assert later["messages"][-1]["custom"]["handoff"]["status"] == "closed"
+    assert later["handoff"] is None
+    assert (
+        client.get("/api/v1/chats/web-family/messages", params={"after": later["cursor"]}).json()["messages"]
+        == []
+    )
+    assert client.get("/api/v1/chats/web-family/messages", params={"after": -1}).status_code == 400
+
+
+def test_channels_that_push_get_counselor_messages_pushed(client: TestClient) -> None:
+    pushed: list[Outbound] = []
+
+    class Phone:
+        async def deliver(self, outbound: Outbound) -> None:
+            pushed.append(outbound)
+
+    client.app.state.delivery.register("rest", Phone())
+    counselor = _auth(client, "c1")
+    ticket = _queue(client, "fam", "人工")
+    client.post(f"{HANDOFFS}/{ticket}/claim", headers=counselor)
+    response = client.post(f"{HANDOFFS}/{ticket}/messages", json={"text": "您好"}, headers=counselor)
+    assert response.json()["pushed"] is True
+    assert [(p.sender, p.author, p.reply.text) for p in pushed][-1] == ("fam", "counselor", "您好")

@@ -1,0 +1,142 @@
+"""The safety stage through the real webhook (Rasa unreachable: a closed local port, not a mock).
+
+With Rasa down, any reply that is not ``ASSISTANT_UNAVAILABLE`` proves that the
+gateway answered without asking Rasa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot import texts as bot_texts
+from bot.app import create_app
+from handoff import queue, texts
+from handoff.models import Ticket
+from helpline.db import make_engine, make_session_factory, transaction, utcnow
+from helpline.messages import Message
+from helpline.settings import Settings, load_settings
+from tests.conftest import free_port
+
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    closed = f"http://127.0.0.1:{free_port()}"
+    return replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _say(client: TestClient, message: str, sender: str = "fam") -> list[dict]:
+    response = client.post(WEBHOOK, json={"sender": sender, "message": message})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _words(replies: list[dict]) -> list[str]:
+    return [item["text"] for item in replies if "text" in item]
+
+
+def _tickets(settings: Settings) -> list[Ticket]:
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        tickets = list(session.scalars(select(Ticket).order_by(Ticket.id)))
+    engine.dispose()
+    return tickets
+
+
+def test_crisis_reply_ends_with_the_handoff_item_exactly_as_in_the_contract(client, settings) -> None:
+    replies = _say(client, "我不想活了，药都攒好了")
+    assert replies[0] == {"recipient_id": "fam", "text": texts.CRISIS_WARM}
+    assert "010-82951332" in replies[1]["text"]
+    [ticket] = _tickets(settings)
+    assert replies[-1] == {
+        "recipient_id": "fam",
+        "custom": {"handoff": {"id": ticket.id, "status": "waiting", "priority": "crisis", "position": 1}},
+    }
+    assert all(set(item) <= {"recipient_id", "text", "buttons"} for item in replies[:-1])
+
+
+def test_messages_while_waiting_go_to_the_ticket_not_to_rasa(client, settings) -> None:
+    _say(client, "转人工")
+    for message in ["补贴怎么申请", "你好", "😭😭"]:
+        replies = _say(client, message)
+        assert bot_texts.ASSISTANT_UNAVAILABLE not in _words(replies)
+        assert "第 1 位" in _words(replies)[0]
+        assert replies[-1]["custom"]["handoff"]["status"] == "waiting"
+    assert len(_tickets(settings)) == 1
+
+
+def test_priority_order_and_positions_as_the_families_see_them(client) -> None:
+    _say(client, "人工", sender="a")
+    _say(client, "人工", sender="b")
+    crisis = _say(client, "我想自杀", sender="c")
+    assert crisis[-1]["custom"]["handoff"]["position"] == 1
+    positions = {sender: _say(client, "还要多久", sender=sender)[-1]["custom"]["handoff"] for sender in "ab"}
+    assert positions["a"]["position"] == 2 and positions["b"]["position"] == 3
+    assert positions["a"]["priority"] == "requested"
+
+
+def test_ambiguous_then_yes_is_a_crisis(client, settings) -> None:
+    question = _say(client, "活着真累，熬一天算一天")
+    assert _words(question) == [texts.SAFETY_QUESTION]
+    assert [b["payload"] for b in question[0]["buttons"]] == [texts.ANSWER_YES, texts.ANSWER_NO]
+    assert _tickets(settings) == []
+    replies = _say(client, "是")
+    assert "010-82951332" in "".join(_words(replies))
+    assert replies[-1]["custom"]["handoff"]["priority"] == "crisis"
+
+
+def test_no_bot_words_over_a_counselor_and_closed_is_said_once(client, settings) -> None:
+    _say(client, "人工")
+    [ticket] = _tickets(settings)
+    with transaction(client.app.state.sessions) as session:
+        queue.claim(session, ticket.id, "c1", utcnow())
+    for message in ["你好", "我不想活了", "人工"]:
+        assert _words(_say(client, message)) == []
+    with transaction(client.app.state.sessions) as session:
+        queue.close(session, session.get(Ticket, ticket.id), "c1", "resolved", "", utcnow())
+    after = _say(client, "谢谢")
+    assert after[-1]["custom"]["handoff"] == {
+        "id": ticket.id,
+        "status": "closed",
+        "priority": "crisis",
+        "position": 0,
+    }
+    assert _words(after) == [bot_texts.ASSISTANT_UNAVAILABLE], "back to the bot (Rasa is down here)"
+    assert "custom" not in _say(client, "谢谢")[-1]
+
+
+def test_every_family_message_is_stored_even_while_a_counselor_talks(client, settings) -> None:
+    _say(client, "人工")
+    [ticket] = _tickets(settings)
+    with transaction(client.app.state.sessions) as session:
+        queue.claim(session, ticket.id, "c1", utcnow())
+    _say(client, "我儿子走了三年了")
+    with client.app.state.sessions() as session:
+        family = session.scalars(select(Message.text).where(Message.author == "family").order_by(Message.id))
+        assert list(family) == ["人工", "我儿子走了三年了"]
+
+
+def test_a_restarted_gateway_carries_on_with_the_same_ticket(settings) -> None:
+    with TestClient(create_app(settings)) as first:
+        opened = _say(first, "我想自杀")[-1]["custom"]["handoff"]
+    with TestClient(create_app(settings)) as second:
+        replies = _say(second, "你们还在吗")
+        assert replies[-1]["custom"]["handoff"] == opened
+        assert bot_texts.ASSISTANT_UNAVAILABLE not in _words(replies)
+    with TestClient(create_app(settings)) as third:
+        polled = third.get("/api/v1/chats/fam/messages").json()
+    assert polled["handoff"] == opened
+    assert sum("010-82951332" in m.get("text", "") for m in polled["messages"]) == 1
+    assert len(_tickets(settings)) == 1
