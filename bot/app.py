@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bot import health, webhook
-from bot.api import chats, handoffs
+from bot.api import chats, handoffs, kb
 from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
 from bot.router import Router
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhook.router)
     app.include_router(handoffs.router)
     app.include_router(chats.router)
+    app.include_router(kb.router)
     app.include_router(health.router)
     _add_input_guards(app)
     return app

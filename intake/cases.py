@@ -203,6 +203,13 @@ def cases_for_sender(session: Session, sender: str) -> list[Case]:
     return list(session.scalars(select(Case).where(Case.sender == sender).order_by(Case.id.desc())))
 
 
+def open_cases_for_sender(session: Session, sender: str) -> list[Case]:
+    """A family's cases that are still being handled (not done or closed)."""
+    finished = [status.value for status in FINISHED]
+    query = select(Case).where(Case.sender == sender, Case.status.not_in(finished)).order_by(Case.id.desc())
+    return list(session.scalars(query))
+
+
 def update_case(
     session: Session, case: Case, *, actor: str, status: CaseStatus | None = None, note: str | None = None
 ) -> CaseEvent:

@@ -246,9 +246,22 @@ def load_entries(session: Session, today: date | None = None) -> list[EntryCondi
     return [from_record(record) for record in records if _in_force(record, today)]
 
 
-def min_wage(session: Session) -> str | None:
-    """The Beijing minimum wage as staff entered it (e.g. "2540 元/月"), or None while it is unset."""
+@dataclass(frozen=True)
+class MinWage:
+    """The Beijing minimum wage as staff entered it: the figure to compare, the words to show."""
+
+    yuan: float
+    text: str
+
+
+def min_wage(session: Session) -> MinWage | None:
+    """The figure staff set for ``min_wage_beijing`` (e.g. 2540 元/月); None while unset or unreadable."""
     for fact in repository.list_directory(session, Kind.FACTS):
-        if fact.key == MIN_WAGE_FACT and fact.value:
-            return f"{fact.value} {fact.unit}".strip()
+        if fact.key != MIN_WAGE_FACT or not fact.value:
+            continue
+        try:
+            yuan = float(fact.value.replace(",", "").replace("，", ""))
+        except ValueError:
+            return None
+        return MinWage(yuan, f"{fact.value} {fact.unit}".strip())
     return None
