@@ -22,6 +22,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.replies import Button, Reply, from_rasa
 from handoff.crisis import Utterance
 from handoff.gate import FamilyMessage, Gate, Turn
+from handoff.safety import SIGNAL_KEY
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
 
@@ -150,10 +151,6 @@ class Router:
             log.exception("could not read the hand-off state")
             return []
         return [] if state is None else [Reply(custom={"handoff": state})]
-
-
-SIGNAL_KEY = "helpline_signal"
-"""The custom item the hand-off action (actions/handoff.py) returns for Rasa's risk intents."""
 
 
 def _is_signal(item: dict[str, Any]) -> bool:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from handoff.risk import RiskAssessment, RiskLevel, RiskSignal, max_level, normalise, screen
 
@@ -31,6 +31,9 @@ INTENT_LEVELS = {
 """Rasa intents that are a second risk signal (never the only one: the lexicon runs first)."""
 
 REQUEST_HUMAN_INTENT = "request_human"
+
+SIGNAL_KEY = "helpline_signal"
+"""The custom item Rasa's hand-off action answers with; the router takes it out of every reply."""
 
 HANDOFF_WORDS = frozenset(
     {"人工", "转人工", "找人工", "要人工", "接人工", "人工服务", "人工客服", "真人", "找真人"}
@@ -124,6 +127,12 @@ def from_intent(intent: str, sentence: str) -> Verdict:
     level = INTENT_LEVELS.get(intent, RiskLevel.NONE)
     signal = RiskSignal(level, intent, intent, sentence)
     return Verdict(level, (SourcedSignal(RASA, signal),))
+
+
+def signal_item(intent: str, confidence: Any) -> dict[str, Any]:
+    """What actions/handoff.py returns to the gateway for a risk intent or a request for a person."""
+    score = float(confidence) if isinstance(confidence, int | float) else None
+    return {SIGNAL_KEY: {"intent": intent, "confidence": score}}
 
 
 def asks_for_human(text: str) -> bool:
