@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -56,20 +55,6 @@ class RasaClient:
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise RasaUnavailable(str(error)) from error
-
-    async def slots(self, sender: str) -> dict[str, Any]:
-        """The conversation's slots now: what the intake form has collected, for the counselor."""
-        try:
-            response = await self._client.get(
-                f"{self._base_url}/conversations/{quote(sender, safe='')}/tracker",
-                params={"include_events": "NONE"},
-            )
-            response.raise_for_status()
-            tracker = response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            raise RasaUnavailable(str(error)) from error
-        slots = tracker.get("slots") if isinstance(tracker, dict) else None
-        return slots if isinstance(slots, dict) else {}
 
     async def aclose(self) -> None:
         await self._client.aclose()

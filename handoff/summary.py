@@ -1,9 +1,10 @@
 """What a counselor reads before answering: the transcript and an automatic summary.
 
 The transcript is the ticket's messages plus a little of what came before, so the
-counselor sees what led here. The summary lists Rasa's intents and every risk
-signal with the sentence that raised it; intake data is added by the gateway
-(it lives in Rasa's tracker).
+counselor sees what led here. The summary lists Rasa's intents, every risk signal
+with the sentence that raised it, and what the intake forms have collected (the
+draft saved after every answer, and cases already filed), read from the database
+so it is there even while Rasa is down.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from handoff.models import Event, Signal, Ticket
 from handoff.risk import RiskLevel
 from handoff.safety import RASA
 from helpline.messages import Message
+from intake.cases import cases_for_sender
+from intake.drafts import latest_draft
 
 CONTEXT_MESSAGES = 20
 """Messages before the ticket opened that are shown with it."""
@@ -75,6 +78,25 @@ def _risk(signal: Signal) -> dict[str, Any]:
         "source": signal.source,
         "message_id": signal.message_id,
         "at": signal.at.isoformat(),
+    }
+
+
+def intake(session: Session, sender: str) -> dict[str, Any]:
+    """The family's half-filled form (if any) and the cases already filed for them."""
+    draft = latest_draft(session, sender)
+    return {
+        "draft": None
+        if draft is None
+        else {"form": draft.form, "answers": draft.slots, "updated_at": draft.updated_at.isoformat()},
+        "cases": [
+            {
+                "number": case.number,
+                "kind": case.kind,
+                "status": case.status,
+                "created_at": case.created_at.isoformat(),
+            }
+            for case in cases_for_sender(session, sender)
+        ],
     }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.auth import require_roles
 from bot.delivery import Delivery
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaUnavailable
 from handoff import queue, summary
 from handoff.models import Status, Ticket
 from helpline.access_log import log_access
@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
 
 Counselor = Annotated[User, Depends(require_roles(Role.COUNSELOR))]
-
-RASA_INTERNAL_SLOTS = frozenset({"requested_slot", "session_started_metadata"})
 
 
 def _clean(value: str) -> str:
@@ -83,7 +81,7 @@ def list_handoffs(
 
 
 @router.get("/{ticket_id}")
-async def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
+def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
     """Transcript, automatic summary and history of one ticket; the read is access-logged."""
     with transaction(request.app.state.sessions) as session:
         ticket = _ticket(session, ticket_id)
@@ -91,30 +89,20 @@ async def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dic
         messages = summary.transcript(session, ticket)
         digest = summary.summarise(session, messages)
         history = summary.events(session, ticket)
+        intake = summary.intake(session, ticket.sender)
         body = _view(ticket, queue.position(session, ticket), utcnow())
     body["transcript"] = [_message(message) for message in messages]
     body["summary"] = {
         "highest_level": digest.highest_level,
         "intents": digest.intents,
         "risk_signals": digest.risk_signals,
-        "intake": await _intake(request.app.state.rasa, ticket.sender),
+        "intake": intake,
     }
     body["events"] = [
         {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "text": e.text, "data": e.data}
         for e in history
     ]
     return body
-
-
-async def _intake(rasa: RasaClient, sender: str) -> dict[str, Any] | None:
-    """What the intake form has collected so far (Rasa's slots); None while Rasa is down."""
-    try:
-        slots = await rasa.slots(sender)
-    except RasaUnavailable:
-        return None
-    return {
-        name: value for name, value in slots.items() if value is not None and name not in RASA_INTERNAL_SLOTS
-    }
 
 
 # --- working a ticket -------------------------------------------------------------

@@ -17,6 +17,7 @@ from helpline.access_log import accesses
 from helpline.db import transaction
 from helpline.settings import load_settings
 from helpline.users import Role, add_user
+from intake.drafts import save_draft
 from tests.conftest import free_port
 
 WEBHOOK = "/webhooks/rest/webhook"
@@ -87,12 +88,21 @@ def test_reading_a_transcript_is_access_logged_and_summarised(client: TestClient
     assert any(s["level"] == "crisis" and s["sentence"] == "我真的不想活了" for s in signals)
     assert any(s["level"] == "distress" and s["sentence"] == "晚上睡不着，天天想孩子" for s in signals)
     assert body["summary"]["highest_level"] == "crisis"
-    assert body["summary"]["intake"] is None, "Rasa is down: no intake data, and no error"
+    assert body["summary"]["intake"] == {"draft": None, "cases": []}
     client.get(f"{HANDOFFS}/{ticket}", headers=counselor)
     with client.app.state.sessions() as session:
         rows = accesses(session, f"handoff:{ticket}")
     assert [(r.user_name, r.action) for r in rows] == [("c1", "read"), ("c1", "read")]
     assert client.get(f"{HANDOFFS}/999", headers=counselor).status_code == 404
+
+
+def test_the_summary_shows_what_the_intake_form_collected_even_with_rasa_down(client: TestClient) -> None:
+    with transaction(client.app.state.sessions) as session:
+        save_draft(session, "fam", "psych_form", {"street": "月坛街道", "wants_home_visit": True})
+    ticket = _queue(client, "fam", "人工")
+    intake = client.get(f"{HANDOFFS}/{ticket}", headers=_auth(client, "c1")).json()["summary"]["intake"]
+    assert intake["draft"]["form"] == "psych_form"
+    assert intake["draft"]["answers"] == {"street": "月坛街道", "wants_home_visit": True}
 
 
 def test_two_counselors_claiming_at_once_one_wins(client: TestClient) -> None:
