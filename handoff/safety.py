@@ -36,7 +36,7 @@ SIGNAL_KEY = "helpline_signal"
 """The custom item Rasa's hand-off action answers with; the router takes it out of every reply."""
 
 HANDOFF_WORDS = frozenset(
-    {"人工", "转人工", "找人工", "要人工", "接人工", "人工服务", "人工客服", "真人", "找真人"}
+    {"人工", "转人工", "轉人工", "找人工", "要人工", "接人工", "人工服务", "人工客服", "真人", "找真人"}
 )
 """Typed alone (spaces and punctuation ignored), these put the family in the queue at any time."""
 

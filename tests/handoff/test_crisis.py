@@ -1,0 +1,69 @@
+"""The crisis words: composed from the help lines, right number per emergency, never without lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff import crisis, texts
+from knowledge.directory import HelpLineInfo
+
+LINES = crisis.fallback_lines()
+
+
+def test_lines_text_lists_the_talk_lines_with_hours_and_the_danger_numbers() -> None:
+    text = crisis.lines_text(texts.CRISIS_LINES_INTRO, LINES)
+    rows = text.splitlines()
+    assert rows[0] == texts.CRISIS_LINES_INTRO
+    assert rows[1] == "· 北京心理危机研究与干预中心 010-82951332（24小时）"
+    assert rows[2] == "· 希望24热线 400-161-9995（24小时）"
+    assert rows[3].startswith("· 全国心理援助热线 12356（每天至少18小时")
+    assert rows[-1] == "如果有立即的危险，请马上拨打 120 或 110。"
+    assert not any(row.startswith("· 火警") for row in rows), "119 is not a line to talk to"
+
+
+def test_with_only_emergency_numbers_in_the_directory_the_default_talk_lines_are_given() -> None:
+    only_120 = [HelpLineInfo("e", "急救", "120", "24小时", "", 1)]
+    assert "010-82951332" in crisis.lines_text("", only_120)
+
+
+@pytest.mark.parametrize(
+    ("categories", "numbers"),
+    [
+        (["medical"], ["120"]),
+        (["fall"], ["120"]),
+        (["fire_gas"], ["119"]),
+        (["violence"], ["110"]),
+        (["missing_person"], ["110"]),
+        (["fire_gas", "medical", "fall"], ["119", "120"]),
+        ([], ["120", "110"]),
+        (["report_emergency"], ["120", "110"]),
+    ],
+)
+def test_each_emergency_gets_its_number(categories: list[str], numbers: list[str]) -> None:
+    replies = crisis.emergency_reply(LINES, categories, "您排在第 1 位")
+    calls = [r.text.split("拨打 ")[1].split("（")[0] for r in replies[:-1]]
+    assert calls == numbers
+    assert replies[-1].text == texts.EMERGENCY_QUEUED.format(place="您排在第 1 位")
+
+
+def test_an_unreadable_seed_still_gives_the_lines_from_the_issue(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(_path: object) -> list[dict]:
+        raise OSError("disk error")
+
+    monkeypatch.setattr(crisis, "read_records", unreadable)
+    numbers = [line.number for line in crisis.fallback_lines()]
+    assert numbers[:3] == ["010-82951332", "400-161-9995", "12356"]
+
+
+def test_the_direct_question_offers_yes_and_no_and_distress_offers_a_person() -> None:
+    question = crisis.safety_question()
+    assert question.text == texts.SAFETY_QUESTION
+    assert [c.payload for c in question.buttons] == [texts.ANSWER_YES, texts.ANSWER_NO]
+    warm, offer = crisis.distress_reply()
+    assert warm.text == texts.DISTRESS
+    assert offer.buttons[0].payload == texts.HANDOFF_PHRASE
+
+
+def test_place_rounds_minutes_up_and_never_says_zero() -> None:
+    assert crisis.place(2, 7.2) == "您排在第 2 位，大约 8 分钟内会有人来"
+    assert crisis.place(1, 0) == "您排在第 1 位，大约 1 分钟内会有人来"

@@ -1,0 +1,88 @@
+"""Combining signals (recall wins), reading the answer to the direct question, asking for a person."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff.risk import RiskAssessment, RiskLevel, RiskSignal
+from handoff.safety import (
+    Answer,
+    SafetyNet,
+    Verdict,
+    asks_for_human,
+    combine,
+    from_intent,
+    read_answer,
+)
+
+
+def _verdict(level: RiskLevel, ambiguous: bool = False) -> Verdict:
+    return Verdict(level, (), ambiguous)
+
+
+def test_the_highest_level_wins() -> None:
+    assert combine([_verdict(RiskLevel.DISTRESS), _verdict(RiskLevel.CRISIS)]).level is RiskLevel.CRISIS
+    assert combine([]).level is RiskLevel.NONE
+
+
+def test_ambiguous_only_survives_when_nothing_stronger_was_found() -> None:
+    assert combine([_verdict(RiskLevel.DISTRESS, ambiguous=True), _verdict(RiskLevel.NONE)]).ambiguous
+    assert not combine([_verdict(RiskLevel.DISTRESS, ambiguous=True), _verdict(RiskLevel.CRISIS)]).ambiguous
+
+
+def test_a_plugged_in_source_is_run_and_its_signals_are_kept_with_its_name() -> None:
+    class Classifier:
+        name = "classifier"
+
+        def assess(self, text: str) -> RiskAssessment:
+            signal = RiskSignal(RiskLevel.EMERGENCY, "medical", "p=0.91", text)
+            return RiskAssessment(RiskLevel.EMERGENCY, (signal,))
+
+    net = SafetyNet()
+    net.add_source(Classifier())
+    verdict = net.assess("我头晕得厉害")
+    assert verdict.level is RiskLevel.EMERGENCY
+    assert [s.source for s in verdict.signals if s.signal.level is RiskLevel.EMERGENCY] == ["classifier"]
+    assert verdict.categories == ["medical"]
+
+
+def test_rasa_intents_map_to_levels_and_request_human_is_kept_without_one() -> None:
+    assert from_intent("express_crisis", "x").level is RiskLevel.CRISIS
+    assert from_intent("report_emergency", "x").level is RiskLevel.EMERGENCY
+    human = from_intent("request_human", "x")
+    assert human.level is RiskLevel.NONE and human.signals[0].signal.category == "request_human"
+    assert from_intent("greet", "x").signals == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("是", Answer.YES),
+        ("是的", Answer.YES),
+        ("有", Answer.YES),
+        ("有过", Answer.YES),
+        ("嗯嗯", Answer.YES),
+        ("想过", Answer.YES),
+        ("偶尔会", Answer.YES),
+        ("没有", Answer.NO),
+        ("没有。", Answer.NO),
+        ("没", Answer.NO),
+        ("不是", Answer.NO),
+        ("不会的，放心", Answer.NO),
+        ("还好", Answer.NO),
+        ("补贴什么时候发", Answer.UNCLEAR),
+        ("", Answer.UNCLEAR),
+    ],
+)
+def test_answers_to_the_direct_question(text: str, answer: Answer) -> None:
+    assert read_answer(text) is answer
+
+
+@pytest.mark.parametrize("text", ["人工", "转人工", "转人工！", " 人 工 ", "人工客服", "找真人", "轉人工"])
+def test_asking_for_a_person(text: str) -> None:
+    assert asks_for_human(text)
+
+
+@pytest.mark.parametrize("text", ["人工费多少", "我想问问人工服务的补贴", "", "人"])
+def test_mentioning_the_word_is_not_asking(text: str) -> None:
+    assert not asks_for_human(text)
