@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff import cli as handoff_cli
 from helpline import migrate, users
 from helpline.db import make_engine, make_session_factory, transaction
 from helpline.settings import load_settings
@@ -81,6 +82,7 @@ REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _register_db,
     _register_users,
     knowledge_cli.register,
+    handoff_cli.register,
 )
 
 

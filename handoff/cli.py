@@ -1,0 +1,46 @@
+"""``helpline handoff list``: the queue from the command line, for on-call staff and operators.
+
+It shows ids, priorities and waiting times only; transcripts are read through the
+counselor API, where every read is access-logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from handoff import queue
+from handoff.models import Status
+from helpline.db import utcnow
+
+
+def _list(args: argparse.Namespace) -> int:
+    from helpline.cli import open_sessions  # helpline.cli imports this module to register it
+
+    status = Status(args.status)
+    now = utcnow()
+    with open_sessions()() as session:
+        tickets = queue.ordered(session, status)
+    if not tickets:
+        print("没有工单。")
+        return 0
+    print("编号\t位置\t优先级\t渠道\t家属\t已等(分钟)\t接手人")
+    for place, ticket in enumerate(tickets, start=1):
+        waited = round(
+            ((ticket.claimed_at or ticket.closed_at or now) - ticket.opened_at).total_seconds() / 60
+        )
+        position = place if status is Status.WAITING else "-"
+        print(
+            f"{ticket.id}\t{position}\t{ticket.priority}\t{ticket.channel}\t{ticket.sender}\t{waited}\t"
+            f"{ticket.claimed_by or '-'}"
+        )
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("handoff", help="the human hand-off queue")
+    commands = parser.add_subparsers(dest="handoff_command", required=True)
+    listing = commands.add_parser("list", help="tickets in queue order")
+    listing.add_argument(
+        "--status", choices=[status.value for status in Status], default=Status.WAITING.value
+    )
+    listing.set_defaults(handler=_list)
