@@ -14,6 +14,8 @@ from bot.api import chats, handoffs, kb
 from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from bot.telegram import app as telegram
+from bot.telegram import webhook as telegram_webhook
 from handoff.gate import Gate
 from handoff.notify import LogNotifier
 from handoff.safety import SafetyNet
@@ -32,7 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.gate.warm_up()
         app.state.watch.start()
+        if app.state.telegram is not None:
+            await app.state.telegram.start()
         yield
+        if app.state.telegram is not None:
+            await app.state.telegram.stop()
         await app.state.watch.stop()
         await app.state.rasa.aclose()
         app.state.engine.dispose()
@@ -51,11 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.router = Router(
         sessions, rasa, settings.max_message_chars, app.state.gate, app.state.watch.wake
     )
+    channel = telegram.Gateway(
+        sessions, app.state.router, rasa, app.state.delivery, app.state.watch.notifiers
+    )
+    app.state.telegram = telegram.build(settings, channel)
     app.include_router(webhook.router)
     app.include_router(handoffs.router)
     app.include_router(chats.router)
     app.include_router(kb.router)
     app.include_router(health.router)
+    app.include_router(telegram_webhook.router)
     _add_input_guards(app)
     return app
 
