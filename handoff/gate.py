@@ -241,6 +241,7 @@ class Gate:
                 if priority is Priority.CRISIS:
                     ticket.lines_given_at = now
                 _record_signals(session, message, verdict, now)
+            with self._sessions() as session:
                 where = self._place(session, ticket)
         except Exception:
             log.exception("could not open a hand-off ticket for message %s", message.message_id)
