@@ -98,8 +98,6 @@ class Router:
 
     async def _respond(self, message: Inbound, message_id: int | None) -> list[Reply]:
         text = message.text.strip()
-        if not text:
-            return [Reply(texts.EMPTY_MESSAGE)]
         family = FamilyMessage(message.sender, message.channel, text, message_id)
         turn = self._gate.before_rasa(family)
         if turn.notified:
@@ -107,6 +105,8 @@ class Router:
         replies = [_reply(utterance) for utterance in turn.replies]
         if not turn.ask_rasa:
             return replies
+        if not text:
+            return [Reply(texts.EMPTY_MESSAGE)]
         if len(text) > self._max_chars:
             replies.insert(0, Reply(texts.TOO_LONG))
         return replies + await self._with_rasa(family, turn)

@@ -193,21 +193,21 @@ class Watch:
         self._settings = settings
         self._push = push
         self.notifiers = list(notifiers)
-        self._wake = asyncio.Event()
+        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Tick now (a new ticket's notices should not wait for the next interval)."""
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
     async def tick(self, now: datetime | None = None) -> list[Message]:
         """One pass: carry out what is due, push the messages, send the notices."""
         now = now or utcnow()
         with self._sessions() as session:
             dues = due_actions(session, now, self._settings)
-        lines = (
-            crisis.fresh_help_lines(self._sessions) if any(d.action is Action.REPEAT_LINES for d in dues) else []
-        )
+        repeats = any(due.action is Action.REPEAT_LINES for due in dues)
+        lines = crisis.fresh_help_lines(self._sessions) if repeats else []
         sent: list[Message] = []
         for due in dues:
             try:
@@ -221,14 +221,15 @@ class Watch:
         return sent
 
     async def run(self) -> None:
+        wake = self._wake = asyncio.Event()  # made here: an Event belongs to the loop that runs it
         while True:
             try:
                 await self.tick()
             except Exception:
                 log.exception("hand-off watch tick failed; trying again at the next one")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.handoff_watch_seconds)
-            self._wake.clear()
+                await asyncio.wait_for(wake.wait(), self._settings.handoff_watch_seconds)
+            wake.clear()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="handoff-watch")

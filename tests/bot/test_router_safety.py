@@ -102,7 +102,7 @@ def test_no_bot_words_over_a_counselor_and_closed_is_said_once(client, settings)
     [ticket] = _tickets(settings)
     with transaction(client.app.state.sessions) as session:
         queue.claim(session, ticket.id, "c1", utcnow())
-    for message in ["你好", "我不想活了", "人工"]:
+    for message in ["你好", "我不想活了", "人工", "", "   "]:
         assert _words(_say(client, message)) == []
     with transaction(client.app.state.sessions) as session:
         queue.close(session, session.get(Ticket, ticket.id), "c1", "resolved", "", utcnow())
