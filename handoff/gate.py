@@ -284,10 +284,8 @@ class Gate:
             turn.replaces_rasa = True
             return turn
         if REQUEST_HUMAN_INTENT in intents:
-            requested = self._requested_priority(message.sender, verdict, now)
-            turn = self._queue(message, requested, verdict, now)
-            turn.replaces_rasa = True
-            return turn
+            # Rasa's own words stay (a paused intake form says how to pick it up again).
+            return self._queue(message, self._requested_priority(message.sender, verdict, now), verdict, now)
         self._record(message, verdict, now)
         if verdict.level is RiskLevel.DISTRESS and before.level is RiskLevel.NONE:
             return Turn(crisis.distress_reply(), level=verdict.level)

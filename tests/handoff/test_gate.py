@@ -202,7 +202,8 @@ def test_rasa_intents_are_a_second_signal(gate: Gate, sessions) -> None:
 def test_rasa_request_human_and_distress(gate: Gate, sessions) -> None:
     message = FamilyMessage("a", "rest", "能不能找个人和我聊聊", next(_ids))
     after = gate.after_rasa(message, gate.before_rasa(message), [{"intent": "request_human"}])
-    assert after.replaces_rasa and _ticket(sessions, "a").priority == "requested"
+    assert not after.replaces_rasa, "a paused form's words from Rasa are kept"
+    assert "第 1 位" in _texts(after) and _ticket(sessions, "a").priority == "requested"
     message = FamilyMessage("b", "rest", "心里空落落的", next(_ids))
     before = gate.before_rasa(message)
     after = gate.after_rasa(message, before, [{"intent": "express_distress"}])
