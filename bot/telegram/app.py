@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
 from bot.router import Router
 from bot.telegram import keyboards
-from bot.telegram.counselors import CounselorDesk, Topics
+from bot.telegram.counselors import CounselorDesk, Topics, unknown_group
 from bot.telegram.delivery import Outbox, RetryPolicy, TelegramDeliverer, with_retry
 from bot.telegram.family import FamilyChat
 from bot.telegram.senders import CHANNEL
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 POLLING = "polling"
 WEBHOOK = "webhook"
 WEBHOOK_PATH = "/telegram/webhook"
+SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 MAINTENANCE_SECONDS = 5.0
 FAMILY_COMMANDS = [
@@ -84,7 +86,6 @@ class TelegramChannel:
         self._maintenance_seconds = maintenance_seconds
         self._policy = RetryPolicy.from_settings(settings)
         self._task: asyncio.Task[None] | None = None
-        self.ready = asyncio.Event()
 
     @property
     def mode(self) -> str:
@@ -113,7 +114,6 @@ class TelegramChannel:
 
     async def _run(self) -> None:
         await self._connect()
-        self.ready.set()
         log.info("telegram channel started (%s) as @%s", self.mode, self.application.bot.username)
         while True:
             await asyncio.sleep(self._maintenance_seconds)
@@ -227,6 +227,8 @@ def build(
     _wire_family(application, family)
     if desk is not None:
         _wire_counselors(application, desk)
+    others = filters.ChatType.GROUPS & ~filters.Chat(settings.telegram_counselor_chat_id or [])
+    application.add_handler(MessageHandler(others, unknown_group))
     application.add_error_handler(_log_error)
     return TelegramChannel(application, inbox, outbox, desk, settings, maintenance_seconds)
 

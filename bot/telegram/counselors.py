@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, CallbackQuery, Message, Update
+from telegram import User as TelegramUser
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -129,6 +130,11 @@ def _refusal_text(refusal: Exception) -> str:
     )
 
 
+def _refused(user: TelegramUser | None) -> None:
+    """Setting up: name the Telegram user id an operator may add to TELEGRAM_COUNSELOR_IDS."""
+    log.warning("telegram user %s is not on TELEGRAM_COUNSELOR_IDS; refused", user.id if user else None)
+
+
 def _is_mirrored(message: StoredMessage) -> bool:
     """Counselor words written in the topic are already there; everything else is shown."""
     return not (message.author == Author.COUNSELOR.value and (message.payload or {}).get("telegram"))
@@ -147,6 +153,16 @@ class TopicView:
     lost_count: int
     name: str
     closed: bool
+
+
+async def unknown_group(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Setting up: name the id of a group the bot is in, for TELEGRAM_COUNSELOR_CHAT_ID.
+
+    Families only ever write in private chats, so nothing else is done with such messages.
+    """
+    log.info(
+        "telegram group %s is not the counselors' chat (TELEGRAM_COUNSELOR_CHAT_ID)", update.effective_chat.id
+    )
 
 
 class Topics:
@@ -446,7 +462,7 @@ class CounselorDesk:
                 "topic of ticket %d not updated (%s); the next sync retries", ticket_id, type(error).__name__
             )
 
-    async def family_sent_media(self, sender: str, chat_id: int, message_id: int, kind: str) -> None:
+    async def family_sent_media(self, sender: str, chat_id: int, message_id: int) -> None:
         """A photo, voice… from a family in the queue is copied into the topic for the counselor."""
         ticket_id = self._open_ticket_id(sender)
         if ticket_id is None:
@@ -467,6 +483,7 @@ class CounselorDesk:
         ticket_id = keyboards.claimed_ticket_id(query.data or "")
         user = update.effective_user
         if ticket_id is None or user is None or user.id not in self._allowed:
+            _refused(user)
             await self._answer(query, texts.NOT_ALLOWED)
             return
         name = counselor_name(user.id)
@@ -559,6 +576,7 @@ class CounselorDesk:
         user = update.effective_user
         ticket_id = self._topics.ticket_for_thread(message.message_thread_id)
         if user is None or user.id not in self._allowed:
+            _refused(user)
             await self._answer_in_place(message, texts.NOT_ALLOWED)
             return None
         if ticket_id is None:

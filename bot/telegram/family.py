@@ -41,7 +41,7 @@ class CounselorView(Protocol):
 
     async def family_spoke(self, sender: str) -> None: ...
 
-    async def family_sent_media(self, sender: str, chat_id: int, message_id: int, kind: str) -> None: ...
+    async def family_sent_media(self, sender: str, chat_id: int, message_id: int) -> None: ...
 
 
 class FamilyChat:
@@ -67,12 +67,12 @@ class FamilyChat:
 
     async def start(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Greeting, what the assistant does, privacy, and the crisis lines from the directory."""
-        with self._sessions() as session:
-            lines = crisis.lines_text(texts.CRISIS_LINES_TITLE, crisis.help_lines(session))
-        await self._say(update, "/start", [Reply(texts.START), Reply(lines)])
+        lines = crisis.lines_text(texts.CRISIS_LINES_TITLE, crisis.fresh_help_lines(self._sessions))
+        await self._say(update, _typed(update), [Reply(texts.START), Reply(lines)])
 
     async def help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._say(update, "/help", [Reply(texts.HELP)])
+        """/help, and any command the assistant does not know."""
+        await self._say(update, _typed(update), [Reply(texts.HELP)])
 
     async def human(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """The same words a family types to reach a person, so the hand-off decides as usual."""
@@ -84,13 +84,15 @@ class FamilyChat:
         with self._sessions() as session:
             ticket = queue.open_ticket_of(session, sender)
         if ticket is not None:
-            await self._say(update, "/cancel", [Reply(texts.CANCELLED_STILL_WAITING)])
+            active = ticket.status == Status.ACTIVE.value
+            words = texts.CANCELLED_WITH_COUNSELOR if active else texts.CANCELLED_STILL_WAITING
+            await self._say(update, _typed(update), [Reply(words)])
             return
         try:
             await self._rasa.reset_tracker(sender)
         except RasaUnavailable:
             log.warning("rasa unavailable; /cancel for update %d only acknowledged", update.update_id)
-        await self._say(update, "/cancel", [Reply(texts.CANCELLED)])
+        await self._say(update, _typed(update), [Reply(texts.CANCELLED)])
 
     # --- messages -------------------------------------------------------------------
 
@@ -132,7 +134,7 @@ class FamilyChat:
         else:
             await self._say(update, stored, [Reply(texts.NOT_TEXT)])
         if ticket is not None and self._counselors is not None:
-            await self._counselors.family_sent_media(sender, message.chat_id, message.message_id, kind)
+            await self._counselors.family_sent_media(sender, message.chat_id, message.message_id)
 
     # --- shared steps ---------------------------------------------------------------
 
@@ -143,9 +145,7 @@ class FamilyChat:
         replies = await self._router.handle(Inbound(sender=sender, channel=CHANNEL, text=text))
         with transaction(self._sessions) as session:
             self._queue_replies(session, update, replies)
-        await self._outbox.flush(chat_id)
-        if self._counselors is not None:
-            await self._counselors.family_spoke(sender)
+        await self._deliver(chat_id, sender)
 
     async def _say(self, update: Update, stored_as: str, replies: Sequence[Reply]) -> None:
         """Answer without the router: store the family's side and ours, queue ours, send."""
@@ -171,6 +171,10 @@ class FamilyChat:
                     payload=reply.stored_payload(),
                 )
             self._queue_replies(session, update, replies)
+        await self._deliver(chat_id, sender)
+
+    async def _deliver(self, chat_id: int, sender: str) -> None:
+        """Send what was queued, then let the counselors see the turn if the family is queued."""
         await self._outbox.flush(chat_id)
         if self._counselors is not None:
             await self._counselors.family_spoke(sender)
@@ -182,3 +186,8 @@ class FamilyChat:
             for part, body in enumerate(reply_bodies(session, reply))
         ]
         self._outbox.enqueue(session, update.effective_chat.id, items)
+
+
+def _typed(update: Update) -> str:
+    """A command as the family typed it, for the transcript."""
+    return update.effective_message.text or ""
