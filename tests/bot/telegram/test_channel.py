@@ -440,3 +440,36 @@ def test_without_a_token_nothing_telegram_starts_and_the_rest_runs(sqlite_url: s
         assert client.post("/telegram/webhook", json={"update_id": 1}).status_code == 404
         reply = client.post("/webhooks/rest/webhook", json={"sender": "web1", "message": CRISIS_WORDS})
         assert reply.status_code == 200 and "010-82951332" in reply.text
+
+
+def test_desk_commands_refuse_kindly_and_transfer_hands_the_family_over(lite_gateway: Running) -> None:
+    gateway = lite_gateway
+    api = gateway.api
+    api.family_says(FAMILY, CRISIS_WORDS)
+    thread_id, _ = gateway.topic()
+    [ticket] = gateway.tickets()
+    api.counselor_says(GROUP, thread_id, COUNSELOR_A, "我先回一句")
+    api.wait_for(lambda: texts.NOT_CLAIMED in gateway.texts_to(GROUP, thread_id))
+    api.press(GROUP, COUNSELOR_A, _summary(gateway, thread_id), f"claim:{ticket.id}")
+    api.wait_for(lambda: texts.CLAIMED_BY_YOU in gateway.answers())
+
+    refusals = [
+        (COUNSELOR_B, "/close", texts.NOT_YOURS.format(counselor=f"tg:{COUNSELOR_A}")),
+        (COUNSELOR_A, "/note", texts.NOTE_USAGE),
+        (COUNSELOR_A, f"/transfer {STRANGER}", texts.TRANSFER_UNKNOWN),
+        (COUNSELOR_A, f"/transfer {COUNSELOR_B}", texts.TRANSFERRED.format(counselor=f"tg:{COUNSELOR_B}")),
+    ]
+    for user, command, answer in refusals:
+        api.counselor_says(GROUP, thread_id, user, command)
+        api.wait_for(lambda answer=answer: answer in gateway.texts_to(GROUP, thread_id))
+    api.counselor_says(GROUP, None, COUNSELOR_A, "/close")
+    api.wait_for(lambda: texts.NOT_A_TICKET_TOPIC in gateway.texts_to(GROUP))
+    api.counselor_says(GROUP, thread_id, STRANGER, "/close")
+    api.wait_for(lambda: texts.NOT_ALLOWED in gateway.texts_to(GROUP))
+
+    api.counselor_says(GROUP, thread_id, COUNSELOR_B, "我是接手的同事。")
+    api.wait_for(lambda: "我是接手的同事。" in gateway.texts_to(FAMILY))
+    gateway.settle()
+    [handed_over] = gateway.tickets()
+    assert (handed_over.status, handed_over.claimed_by) == ("active", f"tg:{COUNSELOR_B}")
+    assert "我先回一句" not in gateway.texts_to(FAMILY)
