@@ -172,11 +172,7 @@ class Gate:
 
     def _ask_question(self, sender: str, now: datetime) -> None:
         with transaction(self._sessions) as session:
-            conversation = session.get(Conversation, sender)
-            if conversation is None:
-                session.add(Conversation(sender=sender, safety_asked_at=now))
-            else:
-                conversation.safety_asked_at = now
+            queue.conversation(session, sender).safety_asked_at = now
 
     def _requested_priority(self, sender: str, verdict: Verdict, now: datetime) -> Priority:
         if verdict.level is RiskLevel.DISTRESS:

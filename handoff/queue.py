@@ -220,11 +220,12 @@ def close(
     )
     ticket.closed_message_id = goodbye.id
     if ticket.priority in RESET_RASA_AFTER:
-        _conversation(session, ticket.sender).rasa_reset_pending = True
+        conversation(session, ticket.sender).rasa_reset_pending = True
     return goodbye
 
 
-def _conversation(session: Session, sender: str) -> Conversation:
+def conversation(session: Session, sender: str) -> Conversation:
+    """The family's hand-off state row, made on first use."""
     conversation = session.get(Conversation, sender)
     if conversation is None:
         conversation = Conversation(sender=sender)

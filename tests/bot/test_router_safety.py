@@ -17,6 +17,7 @@ from bot import texts as bot_texts
 from bot.app import create_app
 from handoff import queue, texts
 from handoff.models import Ticket
+from helpline import migrate
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.messages import Message
 from helpline.settings import Settings, load_settings
@@ -140,3 +141,15 @@ def test_a_restarted_gateway_carries_on_with_the_same_ticket(settings) -> None:
     assert polled["handoff"] == opened
     assert sum("010-82951332" in m.get("text", "") for m in polled["messages"]) == 1
     assert len(_tickets(settings)) == 1
+
+
+@pytest.mark.integration
+def test_rasa_recognising_a_request_for_a_person_opens_a_ticket(rasa_stack: Settings, tmp_path) -> None:
+    """The second signal end to end: Rasa → action_helpline_signal → stripped by the router → ticket."""
+    settings = replace(rasa_stack, database_url=f"sqlite:///{tmp_path / 'gateway.db'}")
+    migrate.upgrade(settings.database_url)
+    with TestClient(create_app(settings)) as client:
+        replies = _say(client, "我不想跟机器说话", sender="second-signal")
+    assert not any("helpline_signal" in item.get("custom", {}) for item in replies)
+    assert "第 1 位" in "".join(_words(replies))
+    assert replies[-1]["custom"]["handoff"]["priority"] == "requested"
