@@ -25,9 +25,7 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     print("编号\t位置\t优先级\t渠道\t家属\t已等(分钟)\t接手人")
     for place, ticket in enumerate(tickets, start=1):
-        waited = round(
-            ((ticket.claimed_at or ticket.closed_at or now) - ticket.opened_at).total_seconds() / 60
-        )
+        waited = round(queue.waited(ticket, now).total_seconds() / 60)
         position = place if status is Status.WAITING else "-"
         print(
             f"{ticket.id}\t{position}\t{ticket.priority}\t{ticket.channel}\t{ticket.sender}\t{waited}\t"

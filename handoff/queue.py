@@ -9,7 +9,7 @@ same on SQLite and PostgreSQL. Priorities only ever go up automatically.
 from __future__ import annotations
 
 import statistics
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -280,6 +280,11 @@ def position(session: Session, ticket: Ticket) -> int:
     )
     count = session.scalar(select(func.count()).where(Ticket.status == Status.WAITING.value, ahead))
     return int(count or 0) + 1
+
+
+def waited(ticket: Ticket, now: datetime) -> timedelta:
+    """How long the family waited for a person (so far, if nobody has come yet)."""
+    return (ticket.claimed_at or ticket.closed_at or now) - ticket.opened_at
 
 
 def minutes_per_place(session: Session, default: float) -> float:

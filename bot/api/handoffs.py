@@ -238,7 +238,7 @@ def _view(ticket: Ticket, position: int, now: datetime) -> dict[str, Any]:
         "priority": ticket.priority,
         "position": position,
         "opened_at": _iso(ticket.opened_at),
-        "waited_seconds": round(((ticket.claimed_at or now) - ticket.opened_at).total_seconds()),
+        "waited_seconds": round(queue.waited(ticket, now).total_seconds()),
         "claimed_by": ticket.claimed_by,
         "claimed_at": _iso(ticket.claimed_at),
         "closed_at": _iso(ticket.closed_at),
