@@ -9,7 +9,8 @@ the order they were queued; when Telegram keeps failing, the row stays pending
 and the lane waits for the next flush, so later messages cannot overtake it.
 
 Flood control (429 RetryAfter), network errors, 5xx and timeouts are retried with
-exponential backoff (RetryAfter waits exactly as long as Telegram asks). One case
+exponential backoff (RetryAfter waits exactly as long as Telegram asks, up to the
+policy's cap; a longer ban leaves the row to the periodic flush). One case
 cannot be made exactly-once by any Bot API client: a read timeout after Telegram
 accepted the message. It is retried, because a family hearing something twice is
 better than never hearing it.
@@ -94,6 +95,8 @@ async def with_retry(policy: RetryPolicy, call: Callable[[], Awaitable[T]], what
             if not is_retryable(error) or attempt == policy.attempts - 1:
                 raise
             pause = policy.pause(attempt, error)
+            if pause > policy.cap:  # a long flood ban: the caller's lane waits for a later flush
+                raise
             log.warning(
                 "telegram %s failed (%s); retry %d in %.2fs", what, type(error).__name__, attempt + 1, pause
             )

@@ -104,3 +104,15 @@ async def test_retries_give_up_after_the_configured_attempts(bot: Bot, fake_api:
     with pytest.raises(RetryAfter):
         await with_retry(RetryPolicy(attempts=2, base=0.01), bot.get_me, "getMe")
     assert len(fake_api.calls("getMe")) - before == 2
+
+
+async def test_a_long_flood_ban_is_not_waited_out_inside_a_handler(
+    bot: Bot, fake_api: FakeBotApi, sessions: sessionmaker[Session]
+) -> None:
+    fake_api.fail_next("sendMessage", 429, retry_after=60)
+    outbox = Outbox(bot, sessions, QUICK)
+    started = time.monotonic()
+    assert not await outbox.send(FAMILY, [Outgoing("reply:5", text_body("稍后"))])
+    assert time.monotonic() - started < 5
+    await outbox.flush_all()
+    assert [sent.text for sent in fake_api.sent_to(FAMILY)] == ["稍后"]
