@@ -54,6 +54,9 @@ BEIJING = timezone(timedelta(hours=8))
 SUMMARY_MESSAGES = 30
 """The summary shows this many of the latest messages; the rest stay in the database."""
 
+QUEUE_ROWS = 60
+"""Rows the pinned queue shows (the most urgent first), keeping it under Telegram's length limit."""
+
 GROUP_READER = "telegram-group"
 """Who the access log names when personal data is posted to the counselors' group."""
 
@@ -110,13 +113,13 @@ def queue_text(waiting: Sequence[Ticket], active: Sequence[Ticket]) -> str:
     """The pinned message: waiting tickets in queue order, then those being served."""
     if not waiting and not active:
         return texts.QUEUE_EMPTY
-    rows = [texts.QUEUE_TITLE.format(count=len(waiting) + len(active))]
-    for ticket in waiting:
-        rows.append(f"{topic_name(ticket)} · {texts.STATUS_LABELS['waiting']} · {_clock(ticket.opened_at)}")
+    rows = [f"{topic_name(t)} · {texts.STATUS_LABELS['waiting']} · {_clock(t.opened_at)}" for t in waiting]
     for ticket in active:
         serving = texts.QUEUE_ACTIVE.format(counselor=ticket.claimed_by)
         rows.append(f"{topic_name(ticket)} · {serving} · {_clock(ticket.opened_at)}")
-    return "\n".join(rows)
+    hidden = len(rows) - QUEUE_ROWS
+    shown = rows[:QUEUE_ROWS] + ([texts.QUEUE_MORE.format(count=hidden)] if hidden > 0 else [])
+    return "\n".join([texts.QUEUE_TITLE.format(count=len(rows)), *shown])
 
 
 def _refusal_text(refusal: Exception) -> str:
