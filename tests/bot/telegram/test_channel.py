@@ -473,3 +473,19 @@ def test_desk_commands_refuse_kindly_and_transfer_hands_the_family_over(lite_gat
     [handed_over] = gateway.tickets()
     assert (handed_over.status, handed_over.claimed_by) == ("active", f"tg:{COUNSELOR_B}")
     assert "我先回一句" not in gateway.texts_to(FAMILY)
+
+
+def test_an_unreachable_telegram_at_start_does_not_stop_the_gateway(sqlite_url: str) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = replace(
+        load_settings(),
+        database_url=sqlite_url,
+        rasa_url=closed,
+        telegram_bot_token="123:unreachable",
+        telegram_api_base_url=closed,
+        telegram_retry_base=0.01,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.app.state.telegram is not None
+        reply = client.post("/webhooks/rest/webhook", json={"sender": "web2", "message": CRISIS_WORDS})
+        assert reply.status_code == 200 and "010-82951332" in reply.text
