@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bot import health, webhook
-from bot.api import chats, handoffs, kb
+from bot.api import cases, chats, handoffs, kb
 from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
 from bot.router import Router
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoffs.router)
     app.include_router(chats.router)
     app.include_router(kb.router)
+    app.include_router(cases.router)
     app.include_router(health.router)
     app.include_router(telegram_webhook.router)
     _add_input_guards(app)

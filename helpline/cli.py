@@ -16,6 +16,7 @@ from handoff import cli as handoff_cli
 from helpline import migrate, users
 from helpline.db import make_engine, make_session_factory, transaction
 from helpline.settings import load_settings
+from intake import cli as intake_cli
 from knowledge import cli as knowledge_cli
 
 Handler = Callable[[argparse.Namespace], int]
@@ -83,6 +84,7 @@ REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _register_users,
     knowledge_cli.register,
     handoff_cli.register,
+    intake_cli.register,
 )
 
 

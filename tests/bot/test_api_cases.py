@@ -1,0 +1,160 @@
+"""The staff case API over real HTTP and real databases: roles, filters, lifecycle, audit, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from helpline.access_log import accesses
+from helpline.db import transaction
+from helpline.settings import load_settings
+from helpline.users import Role, add_user
+from intake import cases, consent, forms
+from tests.conftest import free_port
+
+CASES = "/api/v1/cases"
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _auth(client: TestClient, name: str, role: Role = Role.STAFF) -> dict[str, str]:
+    with transaction(client.app.state.sessions) as session:
+        return {"Authorization": f"Bearer {add_user(session, name, role)}"}
+
+
+def _file(client: TestClient) -> tuple[str, str]:
+    """A psychological-support case in 德胜 and a legal-aid case with a home visit in 月坛."""
+    psych = {
+        "psych_consent": consent.PSYCH.version,
+        "psych_way": "hotline",
+        "psych_phone": "13812345678",
+        "psych_call_time": "afternoon",
+        "psych_street": "德胜",
+    }
+    legal = {
+        "legal_consent": consent.LEGAL.version,
+        "legal_matter": "litigation",
+        "legal_description": "房子被占",
+        "legal_hardship": "yes",
+        "legal_mobility": "yes",
+        "legal_home_visit": "yes",
+        "legal_phone": "010-82951332",
+        "legal_street": "月坛",
+    }
+    with transaction(client.app.state.sessions) as session:
+        first = cases.create_case(session, forms.psych_case("fam-1", psych)).number
+        second = cases.create_case(session, forms.legal_case("fam-2", legal)).number
+    return first, second
+
+
+def test_only_staff_and_admin_may_use_it(client: TestClient) -> None:
+    number, _ = _file(client)
+    counselor = _auth(client, "counselor", Role.COUNSELOR)
+    for method, path in [("GET", CASES), ("GET", f"{CASES}/{number}"), ("PATCH", f"{CASES}/{number}")]:
+        assert client.request(method, path).status_code == 401
+        assert client.request(method, path, headers=counselor).status_code == 403
+    for role in (Role.STAFF, Role.ADMIN):
+        assert client.get(CASES, headers=_auth(client, f"u-{role}", role)).status_code == 200
+
+
+def test_list_filters_shows_no_phone_and_is_access_logged(client: TestClient) -> None:
+    psych, legal = _file(client)
+    staff = _auth(client, "wang")
+    listed = client.get(CASES, headers=staff).json()
+    assert [c["number"] for c in listed] == [legal, psych]  # legal aid is priority
+    assert listed[0]["home_visit"] and listed[0]["priority"] and listed[0]["departments"] == ["justice"]
+    assert listed[1]["departments"] == ["civil_affairs", "street_office"]
+    assert all("phone" not in c and "details" not in c for c in listed)
+    for query, expected in [
+        ("?kind=legal", [legal]),
+        ("?department=civil_affairs", [psych]),
+        ("?street=德胜", [psych]),
+        ("?status=accepted", []),
+        ("?limit=1&offset=1", [psych]),
+    ]:
+        assert [c["number"] for c in client.get(CASES + query, headers=staff).json()] == expected, query
+    with client.app.state.sessions() as session:
+        assert {(row.user_name, row.action) for row in accesses(session, "cases")} == {("wang", "list")}
+
+
+def test_a_case_in_full_and_its_read_in_the_access_log(client: TestClient) -> None:
+    psych, _ = _file(client)
+    body = client.get(f"{CASES}/{psych}", headers=_auth(client, "wang")).json()
+    assert body["phone"] == "13812345678" and body["street"] == "德胜"
+    assert body["details"] == {"way": "hotline", "call_time": "afternoon"}
+    assert body["consent_version"] == consent.PSYCH.version and body["status_label"] == "已收到，等待受理"
+    assert [e["action"] for e in body["events"]] == ["created"]
+    with client.app.state.sessions() as session:
+        case = cases.get_case(session, psych)
+        assert [(r.user_name, r.action) for r in accesses(session, f"case:{case.id}")] == [("wang", "read")]
+
+
+def test_moving_a_case_through_its_lifecycle_is_audited_by_name(client: TestClient) -> None:
+    _, legal = _file(client)
+    staff = _auth(client, "li")
+    for status in ("accepted", "in_progress"):
+        response = client.patch(f"{CASES}/{legal}", json={"status": status}, headers=staff)
+        assert response.status_code == 200 and response.json()["status"] == status
+    noted = client.patch(f"{CASES}/{legal}", json={"note": "律师已上门"}, headers=staff).json()
+    done = client.patch(f"{CASES}/{legal}", json={"status": "done", "note": "已办结"}, headers=staff).json()
+    assert noted["status"] == "in_progress"
+    assert [(e["action"], e["to_status"], e["actor"], e["note"]) for e in done["events"]] == [
+        ("created", "new", "assistant", None),
+        ("status", "accepted", "li", None),
+        ("status", "in_progress", "li", None),
+        ("note", None, "li", "律师已上门"),
+        ("status", "done", "li", "已办结"),
+    ]
+    assert done["finished_at"] is not None
+
+
+def test_impossible_changes_are_409_and_change_nothing(client: TestClient) -> None:
+    psych, _ = _file(client)
+    staff = _auth(client, "wang")
+    response = client.patch(f"{CASES}/{psych}", json={"status": "done"}, headers=staff)
+    assert response.status_code == 409 and "new → done" in response.json()["detail"]
+    assert client.get(f"{CASES}/{psych}", headers=staff).json()["status"] == "new"
+
+
+BAD_UPDATES = [{}, {"note": "   "}, {"status": "finished"}, {"status": 3}, {"note": "x" * 4001}, ["accepted"]]
+ODD_NUMBERS = ["XC-2026-999999", "nonsense", "'; DROP TABLE cases; --", "😊", "<b>1</b>", "XC-" + "9" * 30]
+
+
+def test_bad_updates_are_400_and_odd_numbers_404_never_500(client: TestClient) -> None:
+    psych, _ = _file(client)
+    staff = _auth(client, "wang")
+    for body in BAD_UPDATES:
+        assert client.patch(f"{CASES}/{psych}", json=body, headers=staff).status_code == 400, body
+    for number in ODD_NUMBERS:
+        assert client.get(f"{CASES}/{number}", headers=staff).status_code == 404, number
+        assert client.patch(f"{CASES}/{number}", json={"note": "x"}, headers=staff).status_code == 404, number
+
+
+def test_bad_filters_are_400(client: TestClient) -> None:
+    staff = _auth(client, "wang")
+    for query in (
+        "?status=lost",
+        "?kind=medical",
+        "?limit=0",
+        "?limit=100000",
+        "?offset=-1",
+        "?street=" + "x" * 40,
+    ):
+        assert client.get(CASES + query, headers=staff).status_code == 400, query
+
+
+def test_the_api_is_documented_in_openapi(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"get", "patch"} <= set(spec["paths"][f"{CASES}/{{number}}"])
+    assert "get" in spec["paths"][CASES]
+    assert {"CaseSummary", "CaseDetail", "CaseUpdate"} <= set(spec["components"]["schemas"])
