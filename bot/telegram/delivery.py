@@ -105,7 +105,7 @@ async def with_retry(policy: RetryPolicy, call: Callable[[], Awaitable[T]], what
 
 
 class TopicResolver(Protocol):
-    """Finds (or makes) the forum topic of a ticket; implemented by the counselors' desk."""
+    """Finds (or makes) the forum topic of a ticket; implemented by :class:`counselors.Topics`."""
 
     async def thread_for(self, ticket_id: int) -> int: ...
 
@@ -120,11 +120,8 @@ class Outgoing:
     body: dict[str, Any]
 
 
-def text_body(text: str, keyboard: InlineKeyboardMarkup | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"text": text}
-    if keyboard is not None:
-        body["reply_markup"] = keyboard.to_dict()
-    return body
+def text_body(text: str) -> dict[str, Any]:
+    return {"text": text}
 
 
 def copy_body(from_chat_id: int, message_id: int) -> dict[str, Any]:
