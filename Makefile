@@ -16,12 +16,13 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test test-fast lint nlu-validate nlu-eval model train bench clean
+.PHONY: help setup run test test-fast lint nlu-validate nlu-eval kb-eval model train bench clean
 
 help:
 	@echo "make run        install what is missing, then start Rasa, the action server and the gateway"
 	@echo "make test       install what is missing, then run lint and the whole test suite"
 	@echo "make nlu-eval   intent accuracy, macro-F1 and confusion matrix on nlu/eval/"
+	@echo "make kb-eval    policy answers: top-1 accuracy and null handling on knowledge/eval/"
 	@echo "make bench      print the performance figures"
 
 $(APP_STAMP): requirements/app.txt requirements/dev.txt requirements/app.lock pyproject.toml
@@ -65,6 +66,14 @@ test-fast: $(APP_STAMP)
 
 nlu-eval: train
 	$(RASA_VENV)/bin/python nlu/evaluate.py
+
+kb-eval: $(APP_STAMP) model
+	$(VENV)/bin/python -m knowledge.evaluate
+
+# Each benchmark is a Python module that prints its own figures; add yours to the list.
+BENCH_MODULES := knowledge.bench
+bench: $(APP_STAMP) $(RASA_STAMP) model
+	@for module in $(BENCH_MODULES); do $(VENV)/bin/python -m $$module || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var nlu/models .rasa

@@ -12,6 +12,7 @@ from helpline import migrate, services
 from helpline.e5_rebuild import ensure_model
 from helpline.rasa_model import ensure_trained
 from helpline.settings import DEFAULT_MODEL_DIR, VAR_DIR, Settings, load_settings
+from knowledge.repository import load_seed_into
 
 READY_TIMEOUT = 180.0
 
@@ -23,6 +24,8 @@ def prepare(settings: Settings) -> list[services.Service]:
         ensure_model(DEFAULT_MODEL_DIR)
     print("[2/3] 更新数据库结构…", flush=True)
     migrate.upgrade(settings.database_url)
+    if load_seed_into(settings.database_url):
+        print("      政策知识库为空，已从 knowledge/seed/ 载入。", flush=True)
     print("[3/3] 检查 Rasa 模型…", flush=True)
     model = ensure_trained()
     return [

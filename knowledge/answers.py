@@ -31,7 +31,7 @@ MAX_CHOICES = 3
 CHOICE_WINDOW = 0.02
 """A runner-up is offered as a choice only when it ranks this close to the best entry."""
 
-_TRAILING_BASIS = re.compile(r"\s*（依据：[^）]*）\s*$")
+_TRAILING_BASIS = re.compile(r"\s*（依据：[^\n]*）\s*$")
 
 
 class Outcome(StrEnum):

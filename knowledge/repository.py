@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from helpline.db import utcnow
+from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from knowledge import schema
 from knowledge.models import AuditRecord, Department, Entry, EntryVersion, Fact, HelpLine, Revision, Status
 from knowledge.yamlio import FIELDS, SEED_DIR, Kind, dump, parse
@@ -449,3 +449,13 @@ def load_seed_if_empty(session: Session, actor: str = "seed") -> bool:
         return False
     import_texts(session, read_folder(SEED_DIR), actor)
     return True
+
+
+def load_seed_into(database_url: str) -> bool:
+    """:func:`load_seed_if_empty` on a migrated database given by URL (``make run`` calls it)."""
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            return load_seed_if_empty(session)
+    finally:
+        engine.dispose()

@@ -28,6 +28,7 @@ import itertools
 import math
 import re
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ from knowledge.repository import current_revision, entry_record
 
 TOP_K = 3
 LEXICAL_WEIGHT = 0.08
+NEAR_EXACT = 0.99
+"""A question (almost) word for word one of the entry's texts scores that similarity: an example
+question staff just added must be answered as it is, not averaged down by the others."""
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -99,10 +103,48 @@ class EntryTexts:
         return frozenset(bigrams(" ".join([self.title, *self.questions, self.text, *self.tags])))
 
 
+class _VectorCache:
+    """Embeddings of knowledge-base texts by their wording, shared by every index of one encoder.
+
+    An edit usually changes one field; re-indexing the entry then embeds only that text,
+    and a preview or a second retriever in the same process embeds nothing twice.
+    """
+
+    def __init__(self, encoder: Encoder, size: int = 20_000) -> None:
+        self._encoder = encoder
+        self._size = size
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            known = {text: self._vectors[text] for text in texts if text in self._vectors}
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            fresh = dict(zip(missing, self._encoder.queries(missing), strict=True))
+            known.update(fresh)
+            with self._lock:
+                if len(self._vectors) + len(fresh) > self._size:
+                    self._vectors.clear()
+                self._vectors.update(fresh)
+        return np.stack([known[text] for text in texts])
+
+
+_caches: weakref.WeakKeyDictionary[Encoder, _VectorCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache(encoder: Encoder) -> _VectorCache:
+    with _caches_lock:
+        if encoder not in _caches:
+            _caches[encoder] = _VectorCache(encoder)
+        return _caches[encoder]
+
+
 def index_entry(encoder: Encoder, record: Mapping[str, Any]) -> Indexed:
     """Index one entry record (a live row's or a pending version's)."""
     texts = EntryTexts.of(record)
-    vectors = encoder.queries(texts.embedded())
+    vectors = _cache(encoder).embed(texts.embedded())
     return Indexed(record["version"], record["valid_from"], record["valid_to"], vectors, texts.lexical())
 
 
@@ -128,13 +170,13 @@ class Index:
         return Index(entries)
 
     def _semantic(self, queries: np.ndarray) -> np.ndarray:
-        """(queries × entries): mean of each entry's best ``TOP_K`` similarities."""
+        """(queries × entries): mean of each entry's best ``TOP_K`` similarities, or a near-exact match."""
         similarities = self._matrix @ queries.T
         scores = np.empty((len(queries), len(self._ids)), dtype=np.float32)
         bounds = [*self._offsets.tolist(), len(self._matrix)]
         for column, (start, end) in enumerate(itertools.pairwise(bounds)):
             block = np.sort(similarities[start:end], axis=0)[-TOP_K:]
-            scores[:, column] = block.mean(axis=0)
+            scores[:, column] = np.where(block[-1] >= NEAR_EXACT, block[-1], block.mean(axis=0))
         return scores
 
     def _lexical(self, text: str) -> np.ndarray:

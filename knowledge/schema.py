@@ -233,7 +233,7 @@ def validate(
         ident = raw.get(key)
         missing = [name for name in REQUIRED[kind] if raw.get(name) in (None, "", [])]
         check = _Checker(f"{_KIND_LABEL[kind]} {ident if isinstance(ident, str) else f'#{index}'}", missing)
-        record = {**DEFAULTS[kind], **raw}
+        record = {**DEFAULTS[kind], **{name: value for name, value in raw.items() if value is not None}}
         if missing:
             check.fail(f"缺少字段 {', '.join(missing)}", f"missing field {', '.join(missing)}")
         extra = sorted(set(raw) - allowed)

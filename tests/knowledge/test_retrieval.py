@@ -1,0 +1,58 @@
+"""Retrieval follows the database: a published edit is found by other processes' next query."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpline.db import make_engine, make_session_factory, transaction
+from helpline.embeddings import Encoder
+from knowledge import repository
+from knowledge.retrieval import Retriever
+
+UNIQUE = "蓝色独角兽热线的号码是多少"
+
+
+def _other_process(database_url: str, encoder: Encoder) -> Retriever:
+    """A retriever with its own engine, as the action server or a second gateway would have."""
+    return Retriever(make_session_factory(make_engine(database_url)), encoder)
+
+
+def test_a_published_edit_is_live_in_the_next_query_of_another_process(
+    database_url: str, seeded: sessionmaker[Session], encoder: Encoder
+) -> None:
+    answering = _other_process(database_url, encoder)
+    assert answering.search(UNIQUE)[0].entry_id != "new-hope-home"
+    with transaction(seeded) as session:
+        entry = repository.get_entry(session, "new-hope-home")
+        repository.edit_entry(session, "new-hope-home", {"questions": [*entry.questions, UNIQUE]}, "alice")
+    assert answering.search(UNIQUE)[0].entry_id != "new-hope-home", "a draft must not be live"
+    with transaction(seeded) as session:
+        repository.publish(session, "new-hope-home", "alice")
+    best = answering.search(UNIQUE)[0]
+    assert best.entry_id == "new-hope-home"
+    assert best.semantic > 0.99, "an example question staff added is matched as it is"
+
+
+def test_only_changed_entries_are_embedded_again(
+    database_url: str, seeded: sessionmaker[Session], encoder: Encoder
+) -> None:
+    answering = _other_process(database_url, encoder)
+    before = answering.index().entries
+    with transaction(seeded) as session:
+        repository.edit_entry(session, "effective-date", {"tags": ["实施日期"]}, "alice")
+        repository.publish(session, "effective-date", "alice")
+    after = answering.index().entries
+    assert after["effective-date"] is not before["effective-date"]
+    assert all(after[key] is before[key] for key in before if key != "effective-date")
+
+
+def test_expired_entries_are_not_offered(seeded: sessionmaker[Session], encoder: Encoder) -> None:
+    retriever = Retriever(seeded, encoder)
+    question = "免费体检一年几次"
+    assert retriever.search(question)[0].entry_id == "medical-free-annual-checkup"
+    with transaction(seeded) as session:
+        repository.edit_entry(session, "medical-free-annual-checkup", {"valid_to": date(2020, 1, 1)}, "alice")
+        repository.publish(session, "medical-free-annual-checkup", "alice")
+    assert "medical-free-annual-checkup" not in {hit.entry_id for hit in retriever.search(question, limit=5)}
