@@ -30,6 +30,7 @@ import logging
 import os
 import shutil
 import struct
+import sys
 import tempfile
 import time
 import unicodedata
@@ -681,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", nargs="?", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--force", action="store_true", help="rebuild even if the folder is complete")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="e5_rebuild: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="e5_rebuild: %(message)s", stream=sys.stdout)
     target = Path(args.target).resolve()
     if not args.force and is_complete(target, sha256_file(default_source())):
         print(f"e5_rebuild: {target} is up to date", flush=True)
