@@ -103,9 +103,9 @@ def _changing(request: Request) -> Iterator[Session]:
             yield session
     except SchemaError as error:
         detail = {"detail": "内容有误，未保存。/ refused, nothing changed.", "errors": error.errors}
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
     except YamlFormatError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
     except repository.NotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
 
