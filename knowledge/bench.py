@@ -65,7 +65,7 @@ def retrieval_latency(url: str) -> list[float]:
     return samples
 
 
-def _ask_action_server(action_url: str, text: str) -> str:
+def _ask_action_server(action_url: str, text: str, timeout: float = 30) -> str:
     """One call of action_answer_policy, exactly as Rasa makes it."""
     tracker = {
         "sender_id": "bench",
@@ -84,7 +84,7 @@ def _ask_action_server(action_url: str, text: str) -> str:
         {"Content-Type": "application/json"},
         method="POST",
     )
-    with urlopen(request, timeout=30) as response:
+    with urlopen(request, timeout=timeout) as response:
         reply = json.load(response)
     return "\n".join(item.get("text") or "" for item in reply.get("responses", []))
 
@@ -98,7 +98,8 @@ def edit_to_live(url: str, workdir: Path, rounds: int) -> list[float]:
     sessions = make_session_factory(make_engine(url))
     try:
         services.wait_ready(service, process, timeout=120)
-        _ask_action_server(settings.action_server_url, QUESTION)  # the action server loads its model once
+        # The first call loads the model and indexes the entries (a minute on a busy machine).
+        _ask_action_server(settings.action_server_url, QUESTION, timeout=600)
         samples = []
         for round_number in range(rounds):
             marker = f"（第{round_number + 1}次修改）"

@@ -22,11 +22,11 @@ Ask = Callable[..., answers.Answer]
 
 
 @pytest.fixture
-def ask(seeded: sessionmaker[Session], encoder: Encoder) -> Ask:
-    retriever = Retriever(seeded, encoder)
+def ask(seeded_sqlite: sessionmaker[Session], encoder: Encoder) -> Ask:
+    retriever = Retriever(seeded_sqlite, encoder)
 
     def ask(text: str, last: str | None = None) -> answers.Answer:
-        with seeded() as session:
+        with seeded_sqlite() as session:
             return answers.respond(session, retriever, text, THRESHOLDS, last)
 
     return ask
@@ -49,13 +49,13 @@ def test_out_of_scope_is_an_honest_not_sure(ask: Ask, question: str) -> None:
     assert "不太确定" in answer.text and "各街道办事处" in answer.text
 
 
-def test_the_subsidy_amount_is_never_invented(ask: Ask, seeded: sessionmaker[Session]) -> None:
+def test_the_subsidy_amount_is_never_invented(ask: Ask, seeded_sqlite: sessionmaker[Session]) -> None:
     answer = ask("一定的补助到底是多少钱", last=None)
     assert answer.entry_id == "living-subsidy-amount-open"
     assert "没有写具体金额" in answer.text
     follow = ask("给多少", last="living-subsidy-low-income")
     assert "文件没有写具体数额" in follow.text and "区人口计生委审批" in follow.text
-    with transaction(seeded) as session:
+    with transaction(seeded_sqlite) as session:
         fact = {"key": "living_subsidy_amount", "label": "生活困难补助标准", "value": "800", "unit": "元/月"}
         fact |= {"effective_from": date(2025, 1, 1), "decided_by": "区人口计生委审批"}
         fact |= {"clauses": ["三（三）1"]}
@@ -64,11 +64,11 @@ def test_the_subsidy_amount_is_never_invented(ask: Ask, seeded: sessionmaker[Ses
     assert "生活困难补助标准：800元/月（2025年1月1日起执行" in follow.text
 
 
-def test_follow_ups_refer_to_the_entry_just_discussed(ask: Ask, seeded: sessionmaker[Session]) -> None:
+def test_follow_ups_refer_to_the_entry_just_discussed(ask: Ask, seeded_sqlite: sessionmaker[Session]) -> None:
     last = "legal-aid-home-visit"
     contact = ask("那找谁办？", last)
     assert contact.entry_id == last and "区司法局：联系方式工作人员还没有录入" in contact.text
-    with transaction(seeded) as session:
+    with transaction(seeded_sqlite) as session:
         justice = {"id": "justice", "name": "区司法局", "phone": "010-1111 2222"}
         justice["hours"] = "工作日 9:00-17:00"
         repository.put_directory(session, Kind.DEPARTMENTS, justice, "staff1")

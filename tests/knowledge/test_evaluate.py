@@ -15,24 +15,24 @@ THRESHOLDS = thresholds_from(load_settings())
 
 
 def test_top1_is_at_least_ninety_percent_and_nulls_are_not_sure(
-    seeded: sessionmaker[Session], encoder: Encoder
+    seeded_sqlite: sessionmaker[Session], encoder: Encoder
 ) -> None:
     questions = load_questions()
     assert len(questions) == 199
-    report = evaluate(Retriever(seeded, encoder), THRESHOLDS, questions)
+    report = evaluate(Retriever(seeded_sqlite, encoder), THRESHOLDS, questions)
     assert report.accuracy >= 0.90, [(q.text, q.expect) for q, _ in report.misses]
     assert report.nulls == report.nulls_not_sure > 0
 
 
 def test_preview_lists_questions_a_draft_would_change(
-    seeded: sessionmaker[Session], encoder: Encoder
+    seeded_sqlite: sessionmaker[Session], encoder: Encoder
 ) -> None:
-    retriever = Retriever(seeded, encoder)
+    retriever = Retriever(seeded_sqlite, encoder)
     questions = [q for q in load_questions() if q.expect in ("medical-free-annual-checkup", None)][:12]
-    with transaction(seeded) as session:
+    with transaction(seeded_sqlite) as session:
         changes = {"questions": ["完全无关的一句话"]}
         repository.edit_entry(session, "medical-free-annual-checkup", changes, "alice")
-    with seeded() as session:
+    with seeded_sqlite() as session:
         unchanged = preview(session, retriever, "effective-date", THRESHOLDS, questions)
         changes = preview(session, retriever, "medical-free-annual-checkup", THRESHOLDS, questions)
     assert unchanged == []
