@@ -52,9 +52,6 @@ class Delivery:
     def register(self, channel: str, deliverer: Deliverer) -> None:
         self._deliverers[channel] = deliverer
 
-    def pushes(self, channel: str) -> bool:
-        return channel in self._deliverers
-
     async def push(self, message: Message) -> bool:
         """Hand a stored message to its channel; False when polled or when the push failed."""
         deliverer = self._deliverers.get(message.channel)
