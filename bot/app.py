@@ -16,9 +16,10 @@ from bot.rasa_client import RasaClient
 from bot.router import Router
 from bot.telegram import app as telegram
 from bot.telegram import webhook as telegram_webhook
+from handoff.classifier import BackgroundClassifier
 from handoff.gate import Gate
 from handoff.notify import LogNotifier
-from handoff.safety import SafetyNet
+from handoff.safety import LexiconSource, SafetyNet
 from handoff.watch import Watch
 from helpline.db import make_engine, make_session_factory
 from helpline.settings import Settings, load_settings
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.gate.warm_up()
+        app.state.risk_classifier.start()
         app.state.watch.start()
         if app.state.telegram is not None:
             await app.state.telegram.start()
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.telegram.stop()
         await app.state.watch.stop()
         await app.state.rasa.aclose()
+        app.state.risk_classifier.close()
         app.state.engine.dispose()
 
     app = FastAPI(title="西城区失独家庭帮扶助手 gateway", version="1.0", lifespan=lifespan)
@@ -52,7 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.rasa = rasa
     app.state.delivery = Delivery()
-    app.state.gate = Gate(sessions, SafetyNet(), settings.handoff_minutes_per_place)
+    # Loads in the background; until then (or if it fails) the lexicon screen decides alone.
+    app.state.risk_classifier = BackgroundClassifier.from_settings(settings)
+    app.state.gate = Gate(
+        sessions, SafetyNet([LexiconSource(), app.state.risk_classifier]), settings.handoff_minutes_per_place
+    )
     app.state.watch = Watch(sessions, settings, app.state.delivery.push, [LogNotifier()])
     app.state.router = Router(
         sessions, rasa, settings.max_message_chars, app.state.gate, app.state.watch.wake

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ from handoff.evaluate_risk import CORPUS_DIR, Example, load_corpus
 from handoff.risk import DEFAULT_LEXICON_PATH, RiskAssessment, RiskLevel, RiskSignal, screen
 from handoff.safety import INTENT_LEVELS
 from helpline.embeddings import Encoder, load_encoder
-from helpline.settings import REPO_ROOT, VAR_DIR
+from helpline.settings import REPO_ROOT, VAR_DIR, Settings
 
 log = logging.getLogger(__name__)
 
@@ -409,10 +410,12 @@ def load_or_train(
     cache_dir: Path = DEFAULT_CACHE_DIR,
     training: Sequence[Path] = DEFAULT_TRAINING,
     retrain: bool = False,
+    may_train: bool = True,
 ) -> RiskClassifier:
     """The cached classifier for this encoder and training data, trained and cached if missing.
 
-    A cache file that cannot be used (damaged, another model) is trained again and replaced.
+    A cache file that cannot be used (damaged, another model) is trained again and
+    replaced, unless ``may_train`` is false (the gateway: set-up trains, it only loads).
     """
     missing = [path for path in training if not path.is_file()]
     if missing:
@@ -422,7 +425,11 @@ def load_or_train(
         try:
             return load(path, encoder)
         except ClassifierError as error:
+            if not may_train:
+                raise
             log.warning("risk classifier cache not usable, training again: %s", error)
+    if not may_train:
+        raise ClassifierError(f"{path.name} not trained yet: run python -m handoff.classifier")
     log.info("training the risk classifier (%s)", path.name)
     trained = train(encoder, training_examples(training))
     save(trained, path)
@@ -441,6 +448,17 @@ def training_seconds(path: Path) -> float:
         return float(data["seconds"])
 
 
+def prepare_classifier(settings: Settings) -> None:
+    """Set-up step: train and cache now so the gateway only loads. A failure is reported, not
+    fatal: the gateway then runs on the lexicon alone, as it does while the classifier loads."""
+    if settings.risk_classifier_timeout <= 0:
+        return
+    try:
+        load_or_train(load_encoder(settings.embedding_model, settings.torch_threads))
+    except (ClassifierError, OSError) as error:
+        log.error("risk classifier not prepared, the lexicon screen will decide alone: %s", error)
+
+
 # --- in the gateway ----------------------------------------------------------------------
 
 NOT_ASSESSED = RiskAssessment(RiskLevel.NONE)
@@ -450,11 +468,11 @@ _shared: dict[tuple[str, int, Path], RiskClassifier] = {}
 
 
 def shared_classifier(model: str, threads: int, cache_dir: Path = DEFAULT_CACHE_DIR) -> RiskClassifier:
-    """One classifier per process and model, however many apps start: loading is never done twice."""
+    """The trained classifier, loaded once per process however many apps start; never trains."""
     key = (model, threads, cache_dir)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = load_or_train(load_encoder(model, threads), cache_dir)
+            _shared[key] = load_or_train(load_encoder(model, threads), cache_dir, may_train=False)
         return _shared[key]
 
 
@@ -468,6 +486,14 @@ class BackgroundClassifier:
     """
 
     name = SOURCE_NAME
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BackgroundClassifier:
+        """The gateway's classifier: the configured model, off when the timeout is 0."""
+        return cls(
+            partial(shared_classifier, settings.embedding_model, settings.torch_threads),
+            settings.risk_classifier_timeout,
+        )
 
     def __init__(self, load: Callable[[], RiskClassifier], timeout: float) -> None:
         self._load = load
@@ -484,6 +510,10 @@ class BackgroundClassifier:
         return self._classifier is not None
 
     def start(self) -> None:
+        if self._timeout <= 0:
+            log.info("risk classifier turned off (HELPLINE_RISK_CLASSIFIER_TIMEOUT=0)")
+            self.loaded.set()
+            return
         threading.Thread(target=self._load_now, name="risk-classifier-load", daemon=True).start()
 
     def _load_now(self) -> None:

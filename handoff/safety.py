@@ -94,8 +94,16 @@ class SafetyNet:
         self.sources.append(source)
 
     def assess(self, text: str) -> Verdict:
-        verdicts = [_run(source, text) for source in self.sources]
-        return combine(verdict for verdict in verdicts if verdict is not None)
+        """Sources run in order and stop at the first crisis: nothing can outrank it, and the
+        crisis path must not wait for a slower source (the classifier) after the lexicon."""
+        verdicts: list[Verdict] = []
+        for source in self.sources:
+            verdict = _run(source, text)
+            if verdict is not None:
+                verdicts.append(verdict)
+                if verdict.level is RiskLevel.CRISIS:
+                    break
+        return combine(verdicts)
 
 
 def _run(source: SignalSource, text: str) -> Verdict | None:

@@ -8,6 +8,7 @@ import sys
 import time
 from types import FrameType
 
+from handoff.classifier import prepare_classifier
 from helpline import migrate, services
 from helpline.e5_rebuild import ensure_model
 from helpline.rasa_model import ensure_trained
@@ -22,6 +23,8 @@ def prepare(settings: Settings) -> list[services.Service]:
     print("[1/3] 检查向量模型…", flush=True)
     if settings.embedding_model == str(DEFAULT_MODEL_DIR):
         ensure_model(DEFAULT_MODEL_DIR)
+    print("      检查风险分类器（第一次要训练，约两分钟）…", flush=True)
+    prepare_classifier(settings)
     print("[2/3] 更新数据库结构…", flush=True)
     migrate.upgrade(settings.database_url)
     if load_seed_into(settings.database_url):

@@ -46,6 +46,9 @@ class Settings:
     rasa_timeout: float = 10.0
     embedding_model: str = str(DEFAULT_MODEL_DIR)
     torch_threads: int = 1
+    # Risk classifier (handoff/classifier.py) in the gateway: seconds a message may wait for it
+    # before the lexicon decides alone; 0 turns it off.
+    risk_classifier_timeout: float = 2.0
     # Policy answers (semantic score of the best entry; calibrated by `python -m knowledge.evaluate`):
     # >= confident and ahead of the runner-up by margin → answer; >= close → choices; else "not sure".
     kb_confident: float = 0.92
@@ -82,6 +85,9 @@ def load_settings() -> Settings:
         rasa_timeout=_env_float("HELPLINE_RASA_TIMEOUT", Settings.rasa_timeout),
         embedding_model=_env("HELPLINE_EMBEDDING_MODEL", Settings.embedding_model),
         torch_threads=_env_int("HELPLINE_TORCH_THREADS", Settings.torch_threads),
+        risk_classifier_timeout=_env_float(
+            "HELPLINE_RISK_CLASSIFIER_TIMEOUT", Settings.risk_classifier_timeout
+        ),
         kb_confident=_env_float("HELPLINE_KB_CONFIDENT", Settings.kb_confident),
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
         kb_margin=_env_float("HELPLINE_KB_MARGIN", Settings.kb_margin),
