@@ -489,3 +489,16 @@ def test_an_unreachable_telegram_at_start_does_not_stop_the_gateway(sqlite_url: 
         assert client.app.state.telegram is not None
         reply = client.post("/webhooks/rest/webhook", json={"sender": "web2", "message": CRISIS_WORDS})
         assert reply.status_code == 200 and "010-82951332" in reply.text
+
+
+def test_check_ins_while_waiting_are_pushed_to_the_family(sqlite_url: str, fake_api: FakeBotApi) -> None:
+    settings = _settings(sqlite_url, fake_api, handoff_checkin_seconds=0.3)
+    with running(settings, fake_api) as gateway:
+        fake_api.family_command(FAMILY, "/human")
+        fake_api.wait_for(
+            lambda: any(handoff_texts.CHECKIN.split("，")[0] in (t or "") for t in gateway.texts_to(FAMILY))
+        )
+        [ticket] = gateway.tickets()
+        assert ticket.checkins >= 1
+        stored = {m.text for m in gateway.stored(sender_for(FAMILY)) if m.direction == "out"}
+        assert set(gateway.texts_to(FAMILY)) <= stored
