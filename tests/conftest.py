@@ -42,6 +42,9 @@ def _find_postgres() -> str:
 POSTGRES_URL = _find_postgres()
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Gateway tests assert the lexicon path; whether the risk classifier has loaded in the background
+# would otherwise depend on timing. tests/handoff/test_classifier.py tests the classifier itself.
+os.environ.setdefault("HELPLINE_RISK_CLASSIFIER_TIMEOUT", "0")
 
 
 def _postgres_schema_url(base_url: str, schema: str) -> str:
