@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -40,21 +40,41 @@ class PolicyKnowledge:
     thresholds: answers.Thresholds
 
 
-_building = threading.Lock()
+READY_WAIT_SECONDS = 20.0
+"""How long a message waits for the model to load after a restart; well under the server's 60 s."""
+NOT_READY = "我正在准备政策资料，请过半分钟再问我一次。着急的话，输入“人工”找工作人员。"
+
+_loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-knowledge")
+_loading: Future[PolicyKnowledge] | None = None
+_loading_lock = threading.Lock()
 
 
-def policy_knowledge() -> PolicyKnowledge:
-    """The process's one engine and retriever; the lock keeps two first messages from loading twice."""
-    with _building:
-        return _build_knowledge()
-
-
-@lru_cache(maxsize=1)
-def _build_knowledge() -> PolicyKnowledge:
+def _load_knowledge() -> PolicyKnowledge:
+    """Engine, model and a built index: the first answer after a restart must not pay for them."""
     settings = load_settings()
     sessions = make_session_factory(make_engine(settings.database_url))
-    encoder = load_encoder(settings.embedding_model, settings.torch_threads)
-    return PolicyKnowledge(sessions, Retriever(sessions, encoder), thresholds_from(settings))
+    retriever = Retriever(sessions, load_encoder(settings.embedding_model, settings.torch_threads))
+    retriever.index()
+    return PolicyKnowledge(sessions, retriever, thresholds_from(settings))
+
+
+def knowledge_future() -> Future[PolicyKnowledge]:
+    """The process's one engine and retriever, loading in the background from the first call on.
+
+    A load that failed (database or model unavailable) is tried again by the next message.
+    """
+    global _loading
+    with _loading_lock:
+        if _loading is None or (_loading.done() and _loading.exception() is not None):
+            _loading = _loader.submit(_load_knowledge)
+        return _loading
+
+
+def forget_knowledge() -> None:
+    """Load afresh on the next call (tests point the process at another database)."""
+    global _loading
+    with _loading_lock:
+        _loading = None
 
 
 def entry_payload(entry_id: str) -> str:
@@ -93,8 +113,15 @@ class ActionAnswerPolicy(Action):
         text = str(tracker.latest_message.get("text") or "")
         chosen = tracker.get_slot("kb_entry")
         last = tracker.get_slot("kb_last_entry")
-        # Off the event loop: the first call loads the model, later ones embed the question.
-        answer = await asyncio.to_thread(lambda: answer_message(policy_knowledge(), text, chosen, last))
+        try:
+            knowledge = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(knowledge_future())), READY_WAIT_SECONDS
+            )
+        except TimeoutError:
+            dispatcher.utter_message(text=NOT_READY, buttons=[HUMAN_BUTTON])
+            return [SlotSet("kb_entry", None)]
+        # Off the event loop: embedding the question takes a few milliseconds of CPU.
+        answer = await asyncio.to_thread(answer_message, knowledge, text, chosen, last)
         dispatcher.utter_message(text=answer.text, buttons=buttons(answer) or None)
         events = [SlotSet("kb_entry", None)]
         if answer.entry_id is not None:

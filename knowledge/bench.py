@@ -65,7 +65,7 @@ def retrieval_latency(url: str) -> list[float]:
     return samples
 
 
-def _ask_action_server(action_url: str, text: str, timeout: float = 30) -> str:
+def _ask_action_server(action_url: str, text: str) -> str:
     """One call of action_answer_policy, exactly as Rasa makes it."""
     tracker = {
         "sender_id": "bench",
@@ -84,22 +84,33 @@ def _ask_action_server(action_url: str, text: str, timeout: float = 30) -> str:
         {"Content-Type": "application/json"},
         method="POST",
     )
-    with urlopen(request, timeout=timeout) as response:
+    with urlopen(request, timeout=60) as response:
         reply = json.load(response)
     return "\n".join(item.get("text") or "" for item in reply.get("responses", []))
+
+
+def _wait_until_answering(action_url: str, timeout: float = 600) -> None:
+    """After a start the action server loads the model and builds its index (a minute when busy)."""
+    deadline = time.monotonic() + timeout
+    while "依据" not in _ask_action_server(action_url, QUESTION):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the action server did not answer within 10 minutes")
+        time.sleep(1)
 
 
 def edit_to_live(url: str, workdir: Path, rounds: int) -> list[float]:
     settings = replace(
         load_settings(), database_url=url, action_server_url=f"http://127.0.0.1:{_free_port()}"
     )
-    service = services.action_service(settings)
+    full = services.action_service(settings)
+    # The same server and command as `make run`, loading only the action measured here.
+    command = [("actions.policy" if part == "actions" else part) for part in full.command]
+    service = replace(full, command=command)
     process = services.start(service, workdir / "logs")
     sessions = make_session_factory(make_engine(url))
     try:
         services.wait_ready(service, process, timeout=120)
-        # The first call loads the model and indexes the entries (a minute on a busy machine).
-        _ask_action_server(settings.action_server_url, QUESTION, timeout=600)
+        _wait_until_answering(settings.action_server_url)
         samples = []
         for round_number in range(rounds):
             marker = f"（第{round_number + 1}次修改）"

@@ -14,7 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy import ActionAnswerPolicy, _build_knowledge, entry_payload
+from actions.policy import ActionAnswerPolicy, entry_payload, forget_knowledge, knowledge_future
 from bot.app import create_app
 from helpline.settings import REPO_ROOT, Settings
 from knowledge.repository import load_seed_into
@@ -27,9 +27,10 @@ def action(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Actio
     """The action as the action server runs it, on a seeded database named by the environment."""
     load_seed_into(database_url)
     monkeypatch.setenv("HELPLINE_DATABASE_URL", database_url)
-    _build_knowledge.cache_clear()
+    forget_knowledge()
+    knowledge_future().result()  # as after the server's start-up: model loaded, index built
     yield ActionAnswerPolicy()
-    _build_knowledge.cache_clear()
+    forget_knowledge()
 
 
 def _run(
