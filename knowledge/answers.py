@@ -219,9 +219,8 @@ def answer_entry(session: Session, entry: Entry) -> Answer:
 def answer_follow_up(session: Session, entry: Entry, kind: FollowUp) -> Answer:
     """Answer "who / what to bring / do I qualify / 原文 / how much" about ``entry``."""
     if kind is FollowUp.ORIGINAL:
-        return Answer(
-            _compose(f"文件原文（{DOCUMENT} {entry.clause}）：", entry.text), Outcome.CONFIDENT, entry.id
-        )
+        text = _compose(f"文件原文（{DOCUMENT} {entry.clause}）：", entry.text, _contact_line(session, entry))
+        return Answer(text, Outcome.CONFIDENT, entry.id)
     if kind is FollowUp.CONTACT:
         return Answer(_contact_text(session, entry), Outcome.CONFIDENT, entry.id, offer_human=True)
     if kind is FollowUp.DOCUMENTS:
