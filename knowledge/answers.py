@@ -31,7 +31,8 @@ MAX_CHOICES = 3
 CHOICE_WINDOW = 0.02
 """A runner-up is offered as a choice only when it ranks this close to the best entry."""
 
-_TRAILING_BASIS = re.compile(r"\s*（依据：[^\n]*）\s*$")
+_TRAILING_BASIS = re.compile(r"\s*（依据：[^（）\n]*(?:（[^（）\n]*）[^（）\n]*)*）\s*$")
+"""A trailing （依据：三（五）2） as staff write it; one level of brackets inside, as clause paths have."""
 
 
 class Outcome(StrEnum):

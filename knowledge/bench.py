@@ -113,10 +113,10 @@ def edit_to_live(url: str, workdir: Path, rounds: int) -> list[float]:
         _wait_until_answering(settings.action_server_url)
         samples = []
         for round_number in range(rounds):
-            marker = f"（第{round_number + 1}次修改）"
+            marker = f"【第{round_number + 1}次修改】"
             with transaction(sessions) as session:
-                answer = repository.get_entry(session, EDITED_ENTRY).answer.split("（第")[0]
-                repository.edit_entry(session, EDITED_ENTRY, {"answer": answer + marker}, "bench")
+                answer = repository.get_entry(session, EDITED_ENTRY).answer.split("】")[-1]
+                repository.edit_entry(session, EDITED_ENTRY, {"answer": marker + answer}, "bench")
                 repository.publish(session, EDITED_ENTRY, "bench")
             committed = time.perf_counter()
             while marker not in _ask_action_server(settings.action_server_url, QUESTION):
