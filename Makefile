@@ -46,9 +46,11 @@ train: $(APP_STAMP) $(RASA_STAMP)
 	@echo "==> Rasa model"
 	$(VENV)/bin/python -m helpline.rasa_model
 
-setup: $(APP_STAMP) $(RASA_STAMP) model train
+setup: $(APP_STAMP) $(RASA_STAMP)
+	@echo "==> Models, database and knowledge base"
+	$(VENV)/bin/python -m helpline.run --prepare-only
 
-run: setup
+run: $(APP_STAMP) $(RASA_STAMP)
 	$(VENV)/bin/python -m helpline.run
 
 lint: $(APP_STAMP)
@@ -58,8 +60,9 @@ lint: $(APP_STAMP)
 nlu-validate: $(RASA_STAMP)
 	$(RASA_VENV)/bin/rasa data validate --config nlu/config.yml --domain nlu/domain --data nlu/data --fail-on-warnings
 
+# Tests reuse the embedding model that set-up built instead of rebuilding it.
 test: setup lint nlu-validate
-	$(VENV)/bin/python -m pytest
+	HELPLINE_TEST_MODEL_DIR=$(CURDIR)/var/models/multilingual-e5-small $(VENV)/bin/python -m pytest
 
 test-fast: $(APP_STAMP)
 	$(VENV)/bin/python -m pytest -m "not integration"

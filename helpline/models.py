@@ -1,7 +1,7 @@
 """Imports every table module so ``Base.metadata`` is complete (Alembic, tests)."""
 
-from handoff import models as handoff_models  # noqa: F401
 from bot.telegram import models as telegram_models  # noqa: F401
+from handoff import models as handoff_models  # noqa: F401
 from helpline import access_log, messages, users  # noqa: F401
 from helpline.db import Base
 from intake import cases, drafts  # noqa: F401

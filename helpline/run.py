@@ -1,4 +1,7 @@
-"""``make run``: prepare what is missing, start all three processes, stop them on Ctrl-C."""
+"""``make run``: prepare what is missing, start all three processes, stop them on Ctrl-C.
+
+``--prepare-only`` stops after the set-up (``make setup``, which ``make test`` uses).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 from handoff.classifier import prepare_classifier
@@ -18,8 +22,8 @@ from knowledge.repository import load_seed_into
 READY_TIMEOUT = 180.0
 
 
-def prepare(settings: Settings) -> list[services.Service]:
-    """Idempotent set-up; returns the services to start, in start order."""
+def prepare(settings: Settings) -> Path:
+    """Idempotent set-up of everything the services need; returns the Rasa model to serve."""
     print("[1/3] 检查向量模型…", flush=True)
     if settings.embedding_model == str(DEFAULT_MODEL_DIR):
         ensure_model(DEFAULT_MODEL_DIR)
@@ -30,17 +34,19 @@ def prepare(settings: Settings) -> list[services.Service]:
     if load_seed_into(settings.database_url):
         print("      政策知识库为空，已从 knowledge/seed/ 载入。", flush=True)
     print("[3/3] 检查 Rasa 模型…", flush=True)
-    model = ensure_trained()
-    return [
-        services.action_service(settings),
-        services.rasa_service(settings, model),
-        services.gateway_service(settings),
-    ]
+    return ensure_trained()
 
 
 def main() -> int:
     settings = load_settings()
-    plan = prepare(settings)
+    model = prepare(settings)
+    if sys.argv[1:] == ["--prepare-only"]:
+        return 0
+    plan = [
+        services.action_service(settings),
+        services.rasa_service(settings, model),
+        services.gateway_service(settings),
+    ]
     running: list[subprocess.Popen[bytes]] = []
 
     def shutdown(_signum: int, _frame: FrameType | None) -> None:

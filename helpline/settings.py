@@ -110,7 +110,9 @@ def load_settings() -> Settings:
         telegram_mode=_env("TELEGRAM_MODE", Settings.telegram_mode),
         telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", Settings.telegram_webhook_url),
         telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", Settings.telegram_webhook_secret),
-        telegram_counselor_chat_id=_env_int("TELEGRAM_COUNSELOR_CHAT_ID", Settings.telegram_counselor_chat_id),
+        telegram_counselor_chat_id=_env_int(
+            "TELEGRAM_COUNSELOR_CHAT_ID", Settings.telegram_counselor_chat_id
+        ),
         telegram_counselor_ids=_env_ints("TELEGRAM_COUNSELOR_IDS"),
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", Settings.telegram_api_base_url).rstrip("/"),
         telegram_retry_base=_env_float("TELEGRAM_RETRY_BASE_SECONDS", Settings.telegram_retry_base),
