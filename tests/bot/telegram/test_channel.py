@@ -9,11 +9,9 @@ without it: commands, buttons, media, the crisis path and the counselors' side.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -22,113 +20,36 @@ from bot.telegram import texts
 from bot.telegram.models import OutboxMessage, OutboxState, ProcessedUpdate, UpdateState
 from bot.telegram.senders import sender_for
 from handoff import texts as handoff_texts
-from handoff.models import Event, Ticket
+from handoff.models import Event
 from helpline.db import make_engine, make_session_factory, transaction
-from helpline.messages import Author, Direction, Message, record
-from helpline.settings import Settings, load_settings
+from helpline.messages import Author, Direction, record
+from helpline.settings import load_settings
 from tests.bot.telegram.fake_bot_api import FakeBotApi, Sent
+from tests.bot.telegram.harness import (
+    COUNSELOR_A,
+    COUNSELOR_B,
+    CRISIS_WORDS,
+    FAMILY,
+    GROUP,
+    STRANGER,
+    Running,
+    channel_settings,
+    running,
+)
 from tests.conftest import free_port
-
-GROUP = -1001234567
-COUNSELOR_A = 7001
-COUNSELOR_B = 7002
-STRANGER = 7666
-FAMILY = 5001
-CRISIS_WORDS = "我不想活了"
-
-
-def _settings(database_url: str, api: FakeBotApi, **changes: object) -> Settings:
-    closed = f"http://127.0.0.1:{free_port()}"
-    return replace(
-        load_settings(),
-        database_url=database_url,
-        rasa_url=closed,
-        action_server_url=closed,
-        telegram_bot_token=api.token,
-        telegram_api_base_url=api.base_url,
-        telegram_counselor_chat_id=GROUP,
-        telegram_counselor_ids=(COUNSELOR_A, COUNSELOR_B),
-        telegram_retry_base=0.01,
-        telegram_retry_attempts=4,
-        handoff_watch_seconds=0.2,
-        **changes,
-    )
-
-
-@dataclass
-class Running:
-    api: FakeBotApi
-    client: TestClient
-    app: FastAPI
-
-    def texts_to(self, chat_id: int, thread_id: int | None = None) -> list[str | None]:
-        return [sent.text for sent in self.api.sent_to(chat_id, thread_id)]
-
-    def wait_texts(self, chat_id: int, count: int, thread_id: int | None = None) -> list[str | None]:
-        """The first ``count`` texts sent to a chat, once there are that many and all is sent."""
-        self.api.wait_for(lambda: len(self.api.sent_to(chat_id, thread_id)) >= count)
-        self.settle()
-        return self.texts_to(chat_id, thread_id)
-
-    def settle(self) -> None:
-        """Every update handled and every queued message sent (or given up on)."""
-
-        def quiet() -> bool:
-            with self.app.state.sessions() as session:
-                busy_updates = session.scalar(
-                    select(ProcessedUpdate.update_id).where(ProcessedUpdate.state != UpdateState.DONE.value)
-                )
-                busy_outbox = session.scalar(
-                    select(OutboxMessage.id).where(
-                        OutboxMessage.state.in_([OutboxState.PENDING.value, OutboxState.SENDING.value])
-                    )
-                )
-            return self.api.pending_updates() == 0 and busy_updates is None and busy_outbox is None
-
-        self.api.wait_for(quiet)
-
-    def maintain(self) -> None:
-        self.client.portal.call(self.app.state.telegram.maintain_once)
-
-    def stored(self, sender: str) -> list[Message]:
-        with self.app.state.sessions() as session:
-            return list(session.scalars(select(Message).where(Message.sender == sender).order_by(Message.id)))
-
-    def tickets(self) -> list[Ticket]:
-        with self.app.state.sessions() as session:
-            return list(session.scalars(select(Ticket).order_by(Ticket.id)))
-
-    def topic(self) -> tuple[int, dict[str, object]]:
-        """The (only) live forum topic of the counselors' group."""
-        live = self.api.wait_for(
-            lambda: {t: v for t, v in self.api.topics(GROUP).items() if not v["deleted"]}
-        )
-        assert len(live) == 1
-        return next(iter(live.items()))
-
-    def answers(self) -> list[str | None]:
-        return [call.params.get("text") for call in self.api.calls("answerCallbackQuery")]
-
-
-@contextmanager
-def running(settings: Settings, api: FakeBotApi) -> Iterator[Running]:
-    with TestClient(create_app(settings)) as client:
-        if settings.telegram_mode == "polling":
-            api.wait_for(lambda: api.calls("getUpdates"))
-        yield Running(api, client, client.app)
 
 
 @pytest.fixture
 def gateway(database_url: str, fake_api: FakeBotApi) -> Iterator[Running]:
     """On SQLite and on PostgreSQL: for claims, retries and anything that races."""
-    with running(_settings(database_url, fake_api), fake_api) as started:
+    with running(channel_settings(database_url, fake_api), fake_api) as started:
         yield started
 
 
 @pytest.fixture
 def lite_gateway(sqlite_url: str, fake_api: FakeBotApi) -> Iterator[Running]:
     """On SQLite only: for what the database engine cannot change."""
-    with running(_settings(sqlite_url, fake_api), fake_api) as started:
+    with running(channel_settings(sqlite_url, fake_api), fake_api) as started:
         yield started
 
 
@@ -361,7 +282,7 @@ def test_a_deleted_topic_is_made_again_with_the_history(gateway: Running) -> Non
 def test_an_update_seen_before_a_restart_is_not_handled_again(
     database_url: str, fake_api: FakeBotApi
 ) -> None:
-    settings = _settings(database_url, fake_api)
+    settings = channel_settings(database_url, fake_api)
     with running(settings, fake_api) as first:
         update_id = fake_api.family_command(FAMILY, "/help")
         first.wait_texts(FAMILY, 1)
@@ -390,14 +311,14 @@ def test_an_update_a_crash_interrupted_is_replayed_at_start(database_url: str, f
     with transaction(sessions) as session:
         session.add(ProcessedUpdate(update_id=42, state=UpdateState.PROCESSING.value, body=body))
     engine.dispose()
-    with running(_settings(database_url, fake_api), fake_api) as started:
+    with running(channel_settings(database_url, fake_api), fake_api) as started:
         assert started.wait_texts(FAMILY, 1) == [texts.HELP]
 
 
 def test_webhook_mode_checks_the_secret_and_handles_each_update_once(
     sqlite_url: str, fake_api: FakeBotApi
 ) -> None:
-    settings = _settings(
+    settings = channel_settings(
         sqlite_url,
         fake_api,
         telegram_mode="webhook",
@@ -492,7 +413,7 @@ def test_an_unreachable_telegram_at_start_does_not_stop_the_gateway(sqlite_url: 
 
 
 def test_check_ins_while_waiting_are_pushed_to_the_family(sqlite_url: str, fake_api: FakeBotApi) -> None:
-    settings = _settings(sqlite_url, fake_api, handoff_checkin_seconds=0.3)
+    settings = channel_settings(sqlite_url, fake_api, handoff_checkin_seconds=0.3)
     with running(settings, fake_api) as gateway:
         fake_api.family_command(FAMILY, "/human")
         fake_api.wait_for(
