@@ -1,12 +1,14 @@
 """How long from a family's crisis message to its ticket being visible in the counselors' queue.
 
 Starts the real processes (``python -m bot``, and for "Rasa up" the Rasa server with
-the trained model and the action server) on free ports and a fresh database. For
-each of N crisis messages it POSTs the message to the webhook while a second
-thread polls the database every millisecond for the ticket; "visible" is the time
-from sending to the first poll that sees the committed ticket, "reply" the time
-until the family has the crisis words. The ticket is then checked in the queue
-endpoint, claimed and closed, so the queue stays as short as on a real shift.
+the trained model and the action server) on free ports and a fresh database, and
+waits until the gateway has finished loading in the background (the figure is a
+running gateway's, not its first minute). For each of N crisis messages it POSTs
+the message to the webhook while a second thread polls the database every
+millisecond for the ticket: "visible" is the time from sending to the first poll
+that sees the committed ticket, "reply" the time until the family has the crisis
+words. The ticket is then checked in the queue endpoint, claimed and closed, so
+the queue stays as short as on a real shift.
 
     .venv/bin/python -m bench.handoff_latency [-n 200] [--mode up|down|both] [--database-url URL]
 
@@ -16,6 +18,7 @@ Goal: p95 ≤ 100 ms, with Rasa up and with Rasa down.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import subprocess
@@ -47,6 +50,8 @@ CRISIS_MESSAGES = (
 )
 GOAL_P95_MS = 100.0
 WARM_UP = 5
+IDLE_CPU_SECONDS = 0.05
+"""CPU seconds per wall-clock second below which the gateway counts as idle."""
 """Messages sent first and not counted: they warm the connection pool and the caches."""
 
 
@@ -61,17 +66,39 @@ def _local(port: int) -> str:
 
 
 @contextmanager
-def _running(plan: list[services.Service], log_dir: Path) -> Iterator[None]:
+def _running(plan: list[services.Service], log_dir: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for service in plan:
             processes.append(services.start(service, log_dir))
         for service, process in zip(plan, processes, strict=True):
             services.wait_ready(service, process, timeout=300)
-        yield
+        yield processes
     finally:
         for process in reversed(processes):
             services.stop(process)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_idle(pid: int, timeout: float = 300.0) -> None:
+    """Wait until the gateway has finished loading in the background (the risk classifier).
+
+    The figure wanted is the steady state of a running gateway, not its first minute.
+    """
+    deadline = time.monotonic() + timeout
+    used = _cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _cpu_seconds(pid)
+        if now - used < IDLE_CPU_SECONDS:
+            return
+        used = now
+    raise TimeoutError(f"the gateway was still busy after {timeout:.0f} s")
 
 
 def _counselor_token(database_url: str) -> str:
@@ -161,7 +188,8 @@ def _run(mode: str, base: Settings, count: int, workdir: Path) -> Spans:
     plan = [services.gateway_service(settings)]
     if mode == "up":
         plan = [services.action_service(settings), services.rasa_service(settings, ensure_trained()), *plan]
-    with _running(plan, workdir / f"logs-{mode}"):
+    with _running(plan, workdir / f"logs-{mode}") as processes:
+        _wait_idle(processes[-1].pid)
         gateway = f"http://{settings.host}:{settings.port}"
         return _measure(gateway, settings.database_url, _counselor_token(settings.database_url), count, mode)
 
