@@ -105,7 +105,11 @@ class IntakeFormValidation(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         own = set(forms.FORM_SLOTS[self.form])
-        candidates = {slot: value for slot, value in tracker.slots_to_validate().items() if slot in own}
+        candidates = {
+            slot: value
+            for slot, value in tracker.slots_to_validate().items()
+            if slot in own and value is not None  # a reset at the form's start is not an answer
+        }
         if not candidates:
             return []
         with _sessions()() as session:
@@ -179,11 +183,16 @@ class AskQuestion(Action, ABC):
         return []
 
 
-ASK_ACTIONS = tuple(
-    type(f"Ask_{slot}", (AskQuestion,), {"slot": slot})
-    for slots in forms.FORM_SLOTS.values()
-    for slot in slots
-)
+def _ask_action(slot: str) -> type[AskQuestion]:
+    """The ask action of one question, bound to this module's namespace so the action
+    server can pickle it into its worker process like a class written out by hand."""
+    name = f"Ask_{slot}"
+    action = type(name, (AskQuestion,), {"slot": slot, "__module__": __name__, "__qualname__": name})
+    globals()[name] = action
+    return action
+
+
+ASK_ACTIONS = tuple(_ask_action(slot) for slots in forms.FORM_SLOTS.values() for slot in slots)
 """One ask action per question; they differ only in the slot, so they are made here, not written out."""
 
 

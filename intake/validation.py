@@ -165,8 +165,9 @@ def parse_choice(text: str, options: Mapping[str, Sequence[str]]) -> str | None:
 
 
 def clean_text(text: str, max_chars: int) -> str | None:
-    """Free text kept as the family wrote it, minus control characters; None when empty or too long."""
-    clean = normalise(_CONTROL.sub("", text))
+    """Free text kept as the family wrote it (full-width punctuation too), minus control characters
+    and extra spaces; None when empty, too long, or a leftover button payload."""
+    clean = " ".join(_CONTROL.sub("", text).split())
     if not clean or len(clean) > max_chars or clean.startswith("/"):
         return None
     return clean

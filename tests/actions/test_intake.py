@@ -207,6 +207,12 @@ def test_nothing_extracted_returns_nothing_so_the_form_lets_the_message_go(db: s
         assert drafts.latest_draft(session, SENDER) is None
 
 
+def test_slots_reset_at_the_start_of_a_form_are_not_wrong_answers(db: sessionmaker[Session]) -> None:
+    reset = dict.fromkeys(forms.PSYCH_SLOTS)
+    events, dispatcher = _run(actions.ValidatePsychForm(), _tracker(candidates=reset, loop=forms.PSYCH_FORM))
+    assert dispatcher.messages == [] and "intake_retries" not in _slots(events)
+
+
 def test_not_from_xicheng_ends_the_check_at_once(db: sessionmaker[Session]) -> None:
     tracker = _tracker(candidates={"ent_hukou": "no"}, loop=forms.ENTITLEMENT_FORM)
     events, _ = _run(actions.ValidateEntitlementForm(), tracker)
