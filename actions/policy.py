@@ -40,8 +40,12 @@ class PolicyKnowledge:
     thresholds: answers.Thresholds
 
 
-READY_WAIT_SECONDS = 20.0
-"""How long a message waits for the model to load after a restart; well under the server's 60 s."""
+READY_WAIT_SECONDS = 5.0
+"""How long a message waits for the model to load after a restart.
+
+Well under the gateway's wait for Rasa (``HELPLINE_RASA_TIMEOUT``, 10 s), so the family hears
+"please ask again" from us rather than a timeout; the server starts loading at start-up.
+"""
 NOT_READY = "我正在准备政策资料，请过半分钟再问我一次。着急的话，输入“人工”找工作人员。"
 
 _loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-knowledge")

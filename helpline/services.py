@@ -67,17 +67,10 @@ def rasa_service(settings: Settings, model: Path) -> Service:
 
 
 def action_service(settings: Settings) -> Service:
-    command = [
-        str(APP_PYTHON),
-        "-m",
-        "rasa_sdk",
-        "--actions",
-        "actions",
-        "--port",
-        _port(settings.action_server_url),
-    ]
-    env = _child_env(settings, SANIC_HOST="127.0.0.1")
-    return Service("actions", command, f"{settings.action_server_url}/health", env)
+    """rasa-sdk's server on the host and port of ``HELPLINE_ACTION_SERVER_URL``, ready once it can answer."""
+    command = [str(APP_PYTHON), "-m", "actions.server", "--actions", "actions"]
+    ready_url = f"{settings.action_server_url}/ready"
+    return Service("actions", command, ready_url, _child_env(settings))
 
 
 def gateway_service(settings: Settings) -> Service:

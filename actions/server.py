@@ -1,0 +1,59 @@
+"""The action server: rasa-sdk's own, plus the policy knowledge loaded at start and a readiness check.
+
+Sanic builds the app again inside its worker process, where the actions run, so the
+warm-up and the ``/ready`` route are attached by the factory that the worker calls.
+``/health`` says the server is up; ``/ready`` says it can also answer policy questions,
+which is what starting the assistant (and its tests) waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from functools import partial
+from urllib.parse import urlsplit
+
+from rasa_sdk.endpoint import create_app_for_serve
+from rasa_sdk.executor import ActionExecutor
+from sanic import HTTPResponse, Request, Sanic, response
+from sanic.worker.loader import AppLoader
+
+from actions.policy import knowledge_future
+from helpline.settings import REPO_ROOT, load_settings
+
+
+async def ready(_request: Request) -> HTTPResponse:
+    """200 once the embedding model and the index are loaded; 503 while loading or after a failure."""
+    loading = knowledge_future()
+    if loading.done() and loading.exception() is None:
+        return response.json({"status": "ready"})
+    return response.json({"status": "loading"}, status=503)
+
+
+async def start_loading(_app: Sanic) -> None:
+    knowledge_future()
+
+
+def create_app(package: str) -> Sanic:
+    executor = ActionExecutor()
+    executor.register_package(package)
+    app = create_app_for_serve(executor, endpoints=str(REPO_ROOT / "endpoints.yml"))
+    app.register_listener(start_loading, "after_server_start")
+    app.add_route(ready, "/ready", methods=["GET"])
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", default="actions", help="the package (or module) of actions to serve")
+    package = parser.parse_args().actions
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    address = urlsplit(load_settings().action_server_url)
+    loader = AppLoader(factory=partial(create_app, package))
+    app = loader.load()
+    app.prepare(host=address.hostname, port=address.port, workers=1)
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+if __name__ == "__main__":
+    main()
