@@ -69,9 +69,11 @@ def record(
     return message
 
 
-def since(session: Session, sender: str, after: int = 0, limit: int = 200) -> list[Message]:
-    """Messages of one conversation after a cursor, oldest first."""
-    query = (
-        select(Message).where(Message.sender == sender, Message.id > after).order_by(Message.id).limit(limit)
-    )
-    return list(session.scalars(query))
+def since(
+    session: Session, sender: str, after: int = 0, limit: int = 200, channel: str | None = None
+) -> list[Message]:
+    """Messages of one conversation after a cursor, oldest first; of one channel only, if given."""
+    query = select(Message).where(Message.sender == sender, Message.id > after)
+    if channel is not None:
+        query = query.where(Message.channel == channel)
+    return list(session.scalars(query.order_by(Message.id).limit(limit)))

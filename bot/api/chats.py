@@ -6,6 +6,8 @@ cursor, oldest first, and the cursor to ask with next time.
 
 Like the REST webhook itself, this is keyed by the sender id the client chose,
 with no token: the web client must use an unguessable sender id (a random UUID).
+Only REST conversations are served: a Telegram family's id is a guessable chat
+number, and its messages reach it through Telegram anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from bot.delivery import stored_reply
+from bot.webhook import REST_CHANNEL
 from handoff import queue
 from helpline.messages import Direction, since
 
@@ -30,9 +33,9 @@ def messages_to_family(
 ) -> dict[str, Any]:
     """``{"messages": [...REST items with id, author, at...], "cursor": n, "handoff": state|null}``."""
     with request.app.state.sessions() as session:
-        rows = since(session, sender, after, limit)
+        rows = since(session, sender, after, limit, channel=REST_CHANNEL)
         ticket = queue.open_ticket_of(session, sender)
-        state = queue.state(session, ticket) if ticket else None
+        state = queue.state(session, ticket) if ticket and ticket.channel == REST_CHANNEL else None
     outbound = [row for row in rows if row.direction == Direction.OUTBOUND.value]
     items = [
         {

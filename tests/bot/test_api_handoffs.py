@@ -15,6 +15,7 @@ from bot.delivery import Outbound
 from handoff.models import Event, FollowUp, Notification
 from helpline.access_log import accesses
 from helpline.db import transaction
+from helpline.messages import Author, Direction, record
 from helpline.settings import load_settings
 from helpline.users import Role, add_user
 from intake.drafts import save_draft
@@ -188,6 +189,16 @@ def test_rest_families_poll_for_what_counselors_say(client: TestClient) -> None:
         == []
     )
     assert client.get("/api/v1/chats/web-family/messages", params={"after": -1}).status_code == 400
+
+
+def test_polling_serves_rest_conversations_only(client: TestClient) -> None:
+    """A Telegram chat id is a guessable number: its transcript is never served to a poller."""
+    with transaction(client.app.state.sessions) as session:
+        both_ways = [(Direction.INBOUND, Author.FAMILY), (Direction.OUTBOUND, Author.BOT)]
+        for direction, author in both_ways:
+            record(session, sender="tg-42", channel="telegram", direction=direction, author=author, text="hi")
+    polled = client.get("/api/v1/chats/tg-42/messages").json()
+    assert polled == {"messages": [], "cursor": 0, "handoff": None}
 
 
 def test_channels_that_push_get_counselor_messages_pushed(client: TestClient) -> None:
