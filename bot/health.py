@@ -34,12 +34,15 @@ async def _rasa(rasa: RasaClient) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 async def _action_server(url: str) -> dict[str, Any]:
+    """Up and able to answer policy questions (its embedding model and index loaded)."""
     try:
         async with httpx.AsyncClient(timeout=3) as client:
-            response = await client.get(f"{url}/health")
+            response = await client.get(f"{url}/ready")
     except httpx.HTTPError as error:
         return {"ok": False, "error": type(error).__name__}
-    return {"ok": response.status_code == 200}
+    if response.status_code == 200:
+        return {"ok": True}
+    return {"ok": False, "error": f"not ready (HTTP {response.status_code})"}
 
 
 @router.get("/healthz")
