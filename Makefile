@@ -74,7 +74,7 @@ kb-eval: $(APP_STAMP) model
 	$(VENV)/bin/python -m knowledge.evaluate
 
 # Each benchmark is a Python module that prints its own figures; add yours to the list.
-BENCH_MODULES := knowledge.bench
+BENCH_MODULES := knowledge.bench bench.handoff_latency
 bench: $(APP_STAMP) $(RASA_STAMP) model
 	@for module in $(BENCH_MODULES); do $(VENV)/bin/python -m $$module || exit 1; done
 
