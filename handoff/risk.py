@@ -8,8 +8,11 @@ Design rules, all in favour of recall because a missed suicide signal is the
 worst failure this project can have:
 
 * Text is normalised before matching (NFKC, a small traditional→simplified
-  table, lower case, every space, punctuation mark and emoji removed, repeated
-  characters folded), so "不 想 活 了", "不-想-活" and "不想活了了了" all match.
+  table, lower case, accents and pinyin tone marks dropped, every space,
+  punctuation mark and emoji removed, repeated characters folded), so
+  "不 想 活 了", "不-想-活" and "不想活了了了" all match.
+* Romanised input ("bu xiang huo le", "wǒ xiǎng sǐ") is matched by ``pinyin``
+  entries: syllables that may be typed with or without spaces and tone digits.
 * Sentence breaks do not stop a match; sentences are used only to report where a
   signal came from.
 * A guard or a negation may lower a match only when its own match covers every
@@ -113,7 +116,7 @@ _TRADITIONAL = (
     "灘竈災燉點煙菸燒燙熱愛爺獨現電癱監眞碼禍離鞦窩筆簽籤餬醣係繫緊纍紙綫線組織終經綁結給絕絶絞緒續繩"
     "翹腫脅脈臟髒腦腳脫膩節盪蕩葯藥薩慮虛蟲補見覺讓記講識診話詢該詳說説請課誰謂謝貝負責敗賬貨貼費賊贅"
     "趕蹤車軌輕輩輸辮邊過還這進遠遺鬱裏裡針鍼錢鉆鑽鉀鐵銷鎖鍋錯長門閉問闖間悶鬧閨聞閻隊陽陰隨難麪麫麵"
-    "頂顧風飯餃餓馬黃著妳"
+    "頂顧風飯餃餓馬黃著妳獲夥睜騎諾魯顆釣魚涼鍛煉鍊練鴿鳥貓遲澆種裝納鵲諧興親閘繼"
 )
 _SIMPLIFIED = (
     "万与业东丢两个个为为么么义乐书买于从仑仑仓们价会伤体余修儿克关养写农冬决况净净准减几出划刚别别刹"
@@ -123,7 +126,7 @@ _SIMPLIFIED = (
     "滩灶灾炖点烟烟烧烫热爱爷独现电瘫监真码祸离秋窝笔签签糊糖系系紧累纸线线组织终经绑结给绝绝绞绪续绳"
     "翘肿胁脉脏脏脑脚脱腻节荡荡药药萨虑虚虫补见觉让记讲识诊话询该详说说请课谁谓谢贝负责败账货贴费贼赘"
     "赶踪车轨轻辈输辫边过还这进远遗郁里里针针钱钻钻钾铁销锁锅错长门闭问闯间闷闹闺闻阎队阳阴随难面面面"
-    "顶顾风饭饺饿马黄着你"
+    "顶顾风饭饺饿马黄着你获伙睁骑诺鲁颗钓鱼凉锻炼炼练鸽鸟猫迟浇种装纳鹊谐兴亲闸继"
 )
 _T2S = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
 
@@ -140,6 +143,9 @@ def _normalise_char(char: str) -> str:
     keeps normalising a 10,000-character message to a few milliseconds.
     """
     folded = unicodedata.normalize("NFKC", char).translate(_T2S).lower()
+    plain = "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+    if plain.isascii():
+        folded = plain  # ǎ → a, ü → u: pinyin typed with tone marks reads like plain pinyin
     return "".join(c for c in folded if c.isalnum())
 
 
@@ -153,7 +159,9 @@ class _Prepared:
     """A message reduced to compact text, with what is needed to map matches back.
 
     ``origin[i]`` is the index in ``source`` of compact character ``i``;
-    ``broken[i]`` says a space, punctuation mark or emoji was removed just before it.
+    ``broken[i]`` says a space, punctuation mark or emoji was removed just before it,
+    except a space between two Latin letters or digits: in "wo xiang si kao" it
+    separates syllables, it is not a pause.
     """
 
     source: str
@@ -169,19 +177,19 @@ class _Prepared:
         chars: list[str] = []
         origin: list[int] = []
         broken: list[bool] = []
-        pending_break = False
+        removed = ""  # what was dropped since the last kept character
         for index, raw in enumerate(source):
             normal = _normalise_char(raw)
             if not normal:
-                pending_break = True
+                removed += raw
                 continue
             for char in normal:
                 if chars and chars[-1] == char and not char.isdigit():
                     continue  # fold 不想活了了了 → 不想活了, but keep 110 and 120 intact
+                broken.append(_is_pause(removed, chars[-1] if chars else "", char))
                 chars.append(char)
                 origin.append(index)
-                broken.append(pending_break)
-                pending_break = False
+                removed = ""
         starts, ends = _sentence_bounds(source)
         return cls(source, "".join(chars), tuple(origin), tuple(broken), starts, ends)
 
@@ -201,6 +209,17 @@ class _Prepared:
         first = bisect_right(self.sentence_starts, self.origin[start]) - 1
         last = bisect_right(self.sentence_starts, self.origin[end - 1]) - 1
         return self.source[self.sentence_starts[first] : self.sentence_ends[last]].strip()
+
+
+def _is_pause(removed: str, previous: str, char: str) -> bool:
+    """Whether the characters removed between ``previous`` and ``char`` make a pause.
+
+    Spaces between two Latin letters or digits do not: in romanised text they
+    only separate syllables ("wo xiang si kao").
+    """
+    pair = previous + char
+    syllables = removed.isspace() and len(pair) == 2 and pair.isascii() and pair.isalnum()
+    return bool(removed) and not syllables
 
 
 def _strip_markup(text: str) -> str:
@@ -257,6 +276,10 @@ class _Matcher:
             raise ValueError(f"pattern {written!r} has traditional characters; write simplified")
         return cls(written, regex=re.compile(written, re.MULTILINE))
 
+    @classmethod
+    def pinyin(cls, written: str) -> _Matcher:
+        return cls(written, regex=re.compile(_pinyin_regex(written)))
+
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         """Every (start, end) match, overlapping ones included, so none can hide another."""
         if self.literal is not None:
@@ -271,6 +294,36 @@ class _Matcher:
             if match.end() > match.start():
                 yield match.span()
             position = match.start() + 1
+
+
+_PINYIN_SLOT = re.compile(r"[a-z]+(/[a-z]+)*")
+_TONE_DIGIT = "[1-5]?"
+
+
+def _pinyin_regex(written: str) -> str:
+    """A regular expression for romanised input: each syllable, then an optional tone digit.
+
+    Spaces in the message are already gone, so "wo xiang si", "woxiangsi" and
+    "wo3 xiang3 si3" all match. A slot may list alternatives: "wo/zhen xiang si".
+    Where a syllable begins with the letter the previous one ends with, folding
+    has merged the two ("xing guo" arrives as "xinguo"), so that letter may be
+    the previous syllable's.
+    """
+    parts: list[str] = []
+    previous_ends: set[str] = set()
+    for syllables in _pinyin_slots(written):
+        alternatives = [f"(?:(?<={s[0]})|{s[0]}){s[1:]}" if s[0] in previous_ends else s for s in syllables]
+        parts.append(f"(?:{'|'.join(alternatives)}){_TONE_DIGIT}")
+        previous_ends = {s[-1] for s in syllables}
+    return "".join(parts)
+
+
+def _pinyin_slots(written: str) -> list[list[str]]:
+    """The syllables of a pinyin entry, each slot a list of alternatives, tone marks dropped."""
+    slots = ["/".join("".join(map(_normalise_char, s)) for s in slot.split("/")) for slot in written.split()]
+    if not slots or not all(_PINYIN_SLOT.fullmatch(slot) for slot in slots):
+        raise ValueError(f"pinyin {written!r}: syllables in letters, spaces between, / for alternatives")
+    return [slot.split("/") for slot in slots]
 
 
 @dataclass(frozen=True)
@@ -392,10 +445,12 @@ def _compile_rules(data: Mapping[str, Any]) -> Iterator[_Rule]:
                 yield _Rule(_Matcher.term(str(written)), level, category, section == "ambiguous")
             for written in body.get("patterns") or ():
                 yield _Rule(_Matcher.pattern(str(written)), level, category, section == "ambiguous")
+            for written in body.get("pinyin") or ():
+                yield _Rule(_Matcher.pinyin(str(written)), level, category, section == "ambiguous")
 
 
 def _compile_guard(entry: Mapping[str, Any], default_target: str | None) -> _Guard:
-    """A guard or negation entry: ``term`` or ``pattern``, and for guards ``to``."""
+    """A guard or negation entry: ``term``, ``pattern`` or ``pinyin``, and for guards ``to``."""
     target = default_target or str(entry.get("to", "none"))
     if target not in _GUARD_TARGETS:
         raise ValueError(f"guard target must be one of {sorted(_GUARD_TARGETS)}: {entry!r}")
@@ -403,7 +458,9 @@ def _compile_guard(entry: Mapping[str, Any], default_target: str | None) -> _Gua
         return _Guard(_Matcher.term(str(entry["term"])), target)
     if "pattern" in entry:
         return _Guard(_Matcher.pattern(str(entry["pattern"])), target)
-    raise ValueError(f"guard needs a term or a pattern: {entry!r}")
+    if "pinyin" in entry:
+        return _Guard(_Matcher.pinyin(str(entry["pinyin"])), target)
+    raise ValueError(f"guard needs a term, a pattern or pinyin: {entry!r}")
 
 
 @cache

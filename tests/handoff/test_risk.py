@@ -157,6 +157,69 @@ def test_ambiguous_only_when_nothing_stronger() -> None:
     assert stronger.level is RiskLevel.CRISIS and not stronger.ambiguous
 
 
+# --- kinds of phrasing both screens once missed (see risk_fresh.yaml) -------------------
+
+
+def _assert_crisis(text: str) -> None:
+    result = screen(text)
+    assert result.level is RiskLevel.CRISIS, f"MISSED CRISIS {text!r}: {_describe(result)}"
+
+
+def _assert_not_crisis(text: str) -> None:
+    result = screen(text)
+    assert result.level is not RiskLevel.CRISIS, _describe(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bu xiang huo le",
+        "buxianghuole",
+        "BU XIANG HUO LE",
+        "bù xiǎng huó le",
+        "bu4 xiang3 huo2 le5",
+        "wo zhen de bu xiang huo le",
+        "wo xiang si",
+        "woxiangsi",
+        "Wǒ xiǎng sǐ",
+        "wo zhen de xiang si, bie guan wo",
+        "wo xiang zi sha",
+        "you qing sheng de nian tou",
+        "xiang tiao lou",
+        "ta an mian yao",  # typed taanmianyao, folded to tanmianyao
+        "yi shui bu xing",
+        "bu xiang xing guo lai",  # xingguo is folded to xinguo
+        "zong shi xiang bu kai",
+    ],
+)
+def test_pinyin_crisis_phrases_are_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wo xiang wen yi xia te fu jin zen me ban",
+        "ni hao, wo xiang si kao yi xia",  # 思考
+        "wo xiang si dian qu",  # 四点
+        "zi sha hu duo shao qian",  # 紫砂壶
+        "qing sheng kuai le",  # 庆生
+        "gei sun zi qing sheng",
+        "tiao lou jia",
+        "bu xiang huo dong",  # 不想活动
+        "xie xie ni men",
+        "Thank you, see you tomorrow",
+    ],
+)
+def test_pinyin_without_crisis_words_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+def test_pinyin_missing_someone_asks_directly() -> None:
+    result = screen("wo xiang si ni le")  # 想死你了, as in characters
+    assert result.level is RiskLevel.DISTRESS and result.ambiguous, _describe(result)
+
+
 # --- normalisation ------------------------------------------------------------------
 
 
@@ -185,6 +248,7 @@ def test_normalisation_still_finds_crisis(text: str) -> None:
 
 def test_normalise_compacts_folds_and_simplifies() -> None:
     assert normalise("不 想 活 了！！了了") == "不想活了"
+    assert normalise("Wǒ xiǎng sǐ, nǚ'ér") == "woxiangsinuer"  # tone marks dropped
     assert normalise("活著沒意思") == "活着没意思"
     assert normalise("ＡＢＣ１２３") == "abc123"
     assert normalise("打110") == "打110"  # digits are not folded
@@ -287,6 +351,8 @@ def test_a_custom_lexicon_can_be_passed() -> None:
         "crisis:\n  intent:\n    patterns: ['自殺']\n",  # traditional characters
         "crises:\n  intent:\n    terms: [自杀]\n",  # misspelt section
         "guards:\n  - {term: 跳楼价, to: maybe}\n",
+        "crisis:\n  intent:\n    pinyin: ['我 xiang si']\n",  # characters in a pinyin entry
+        "guards:\n  - {pinyin: 'wo xiang/', to: none}\n",  # an empty alternative
     ],
 )
 def test_lexicon_mistakes_are_refused(tmp_path: Path, document: str) -> None:
