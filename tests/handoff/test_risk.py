@@ -220,6 +220,62 @@ def test_pinyin_missing_someone_asks_directly() -> None:
     assert result.level is RiskLevel.DISTRESS and result.ambiguous, _describe(result)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不想获了",
+        "不想火了",
+        "不像活了",
+        "不想或了",
+        "布想活了",
+        "不想在活了",
+        "不想活liao",
+        "不想huo了",
+        "我想si了",
+        "真想四了算了",
+    ],
+)
+def test_typing_slips_by_sound_are_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "获得了补助",
+        "这首歌想不火都难",
+        "他这样太不像话了",
+        "不想或者不能",
+        "我想四点去",
+        "这事我想私了",
+        "气得想撕了它",
+    ],
+)
+def test_everyday_words_that_sound_alike_are_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize("text", ["人都要没了 还办什么手续", "我也快没了", "命都快没了", "我这条命也快没了"])
+def test_saying_one_is_about_to_be_gone_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子人都没了",
+        "那会儿孩子人都快没了",
+        "排队的人都快没了",
+        "手机电快没了",
+        "钱都快没了",
+        "我也快没了主意",
+        "老人快没了 家属在路上",
+    ],
+)
+def test_someone_else_or_something_gone_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
 # --- normalisation ------------------------------------------------------------------
 
 
