@@ -255,6 +255,114 @@ def test_everyday_words_that_sound_alike_are_not_crisis(text: str) -> None:
     _assert_not_crisis(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "睡着了就不醒了",
+        "睡过去就别醒了",
+        "一觉睡过去再也不醒",
+        "真希望睡着了别醒",
+        "睡一觉就不醒了",
+        "要是能不醒就好了",
+        "闭上眼就别睁开了",
+    ],
+)
+def test_wishing_not_to_wake_up_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老是睡不醒",
+        "早上睡不醒怎么办",
+        "最近总是睡不醒 白天犯困",
+        "睡不醒的感觉真难受",
+        "闭上眼睛休息一会",
+        "眼睛肿得睁不开",
+    ],
+)
+def test_oversleeping_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我吃了几片安定",
+        "攒了一瓶安定",
+        "安定吃多少会死",
+        "开了点安定",
+        "医生给我开了氯硝西泮",
+        "艾司唑仑一次吃几片",
+        "三唑仑哪里能买到",
+        "安定医院给我开了安眠药",  # the method word still outranks the hospital's name
+    ],
+)
+def test_sleeping_pills_are_a_method(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "生活安定",
+        "社会安定",
+        "孩子走后生活一直不安定",
+        "想要个安定的晚年",
+        "社会一片安定祥和",
+        "我家住安定门外",
+        "去安定医院看病",
+        "在安定医院吃了几个月药",
+        "安定医院的大夫挺好",
+    ],
+)
+def test_everyday_anding_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在窗台上坐着呢",
+        "我站在楼顶边上",
+        "天台上站着呢",
+        "我坐在房顶上",
+        "蹲在窗台上",
+        "我在桥上站着",
+        "在河边站了一下午",
+        "桥上风大 我想跳",
+        "我这就上天台 往下一跳",
+    ],
+)
+def test_being_at_a_height_or_an_edge_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "擦窗台",
+        "窗台上的花",
+        "窗台上放着一盆花",
+        "窗台上站着一只鸽子",
+        "站到窗台上擦玻璃",
+        "楼顶漏水找谁修",
+        "楼顶上晒被子",
+        "天台上晾衣服",
+        "住在楼顶那层",
+        "坐在河边钓鱼",
+        "每天去河边遛弯",
+        "河边站着好多钓鱼的",
+        "我在桥上堵车了",
+        "老伴在河边跳广场舞",
+        "楼上跳闸了",
+    ],
+)
+def test_chores_and_leisure_up_high_or_by_the_water_are_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
 @pytest.mark.parametrize("text", ["人都要没了 还办什么手续", "我也快没了", "命都快没了", "我这条命也快没了"])
 def test_saying_one_is_about_to_be_gone_is_crisis(text: str) -> None:
     _assert_crisis(text)
