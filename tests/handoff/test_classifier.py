@@ -39,19 +39,8 @@ from helpline.embeddings import Encoder, load_encoder
 from helpline.settings import DEFAULT_MODEL_DIR
 
 HELDOUT, FRESH, NLU_EVAL = SPLITS
-KNOWN_MISSES = {
-    "要是睡着了能不醒该多好",
-    "吃多少片安定能睡过去不醒",
-    "我在十八楼窗台上坐着呢",
-    "特扶金的事不用办了 人都要没了",
-    "bu xiang huo le",
-    "wo xiang si",
-    "不想获了",
-}
-"""Missed by both sources when first measured (risk_fresh.yaml header); strict xfail, so a fix shows."""
-_KNOWN = pytest.mark.xfail(strict=True, reason="missed by both when first measured, see risk_fresh.yaml")
 CRISIS = [
-    pytest.param(e.text, id=f"{path.stem}:{e.text}", marks=[_KNOWN] if e.text in KNOWN_MISSES else [])
+    pytest.param(e.text, id=f"{path.stem}:{e.text}")
     for path in (HELDOUT, FRESH)
     for e in load_examples(path)
     if e.level is RiskLevel.CRISIS
