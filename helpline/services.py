@@ -7,6 +7,7 @@ to be exposed, and only by a reverse proxy a site sets up on purpose.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
 from urllib.parse import urlsplit
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 from helpline.rasa_model import RASA_BIN, RASA_ENV
 from helpline.settings import REPO_ROOT, Settings
@@ -24,11 +25,20 @@ APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 
 
 @dataclass(frozen=True)
+class WarmUp:
+    """A request sent once the service is ready, so the first family does not pay for lazy loading."""
+
+    url: str
+    body: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     command: list[str]
     ready_url: str
     env: dict[str, str] = field(default_factory=dict)
+    warm_up: WarmUp | None = None
 
 
 def _port(url: str) -> str:
@@ -63,7 +73,11 @@ def rasa_service(settings: Settings, model: Path) -> Service:
         "--port", _port(settings.rasa_url),
         "--enable-api",
     ]  # fmt: skip
-    return Service("rasa", command, f"{settings.rasa_url}/status", _child_env(settings, **RASA_ENV))
+    # Rasa's first message builds TensorFlow's graphs and loads jieba's dictionary: over 10 s on a
+    # busy machine, longer than the gateway waits. One greeting through the REST channel pays it.
+    warm_up = WarmUp(f"{settings.rasa_url}/webhooks/rest/webhook", {"sender": "warm-up", "message": "你好"})
+    env = _child_env(settings, **RASA_ENV)
+    return Service("rasa", command, f"{settings.rasa_url}/status", env, warm_up)
 
 
 def action_service(settings: Settings) -> Service:
@@ -93,7 +107,7 @@ def start(service: Service, log_dir: Path) -> subprocess.Popen[bytes]:
 
 
 def wait_ready(service: Service, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Block until the service answers 200, or raise if it died or took too long."""
+    """Block until the service answers 200 (and has been warmed up), or raise if it died or took too long."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -101,11 +115,21 @@ def wait_ready(service: Service, process: subprocess.Popen[bytes], timeout: floa
         try:
             with urlopen(service.ready_url, timeout=2) as response:
                 if response.status == 200:
-                    return
+                    break
         except (URLError, OSError):
             pass
         time.sleep(0.3)
-    raise TimeoutError(f"{service.name} was not ready after {timeout:.0f}s")
+    else:
+        raise TimeoutError(f"{service.name} was not ready after {timeout:.0f}s")
+    if service.warm_up is not None:
+        _warm(service.warm_up, max(deadline - time.monotonic(), 1.0))
+
+
+def _warm(warm_up: WarmUp, timeout: float) -> None:
+    body = json.dumps(warm_up.body, ensure_ascii=False).encode()
+    request = Request(warm_up.url, data=body, headers={"Content-Type": "application/json"})
+    with urlopen(request, timeout=timeout) as response:
+        response.read()
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:

@@ -17,6 +17,7 @@ from helpline import migrate, services
 from helpline.db import make_engine, make_session_factory
 from helpline.rasa_model import model_path
 from helpline.settings import Settings, load_settings
+from knowledge.repository import load_seed_into
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -107,6 +108,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         action_server_url=f"http://127.0.0.1:{free_port()}",
     )
     migrate.upgrade(settings.database_url)
+    load_seed_into(settings.database_url)  # as `make run` does, before the action server indexes it
     plan = [services.action_service(settings), services.rasa_service(settings, model)]
     running = [services.start(service, workdir / "logs") for service in plan]
     try:

@@ -82,7 +82,6 @@ def test_an_unknown_button_payload_is_not_answered(action: ActionAnswerPolicy) -
 
 @pytest.mark.integration
 def test_policy_answer_and_follow_up_through_the_gateway_and_rasa(rasa_stack: Settings) -> None:
-    load_seed_into(rasa_stack.database_url)
     with TestClient(create_app(replace(rasa_stack))) as gateway:
 
         def say(text: str) -> str:
