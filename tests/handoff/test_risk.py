@@ -384,6 +384,43 @@ def test_someone_else_or_something_gone_is_not_crisis(text: str) -> None:
     _assert_not_crisis(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "想找辆车一头撞上去",
+        "真想往车上撞",
+        "有时候想往大卡车前头一躺",
+        "想迎着火车撞过去",
+        "真想冲马路中间去",
+        "差点就冲到车流里",
+        "干脆找辆车撞死算了",
+        "出门让车撞死也挺好",
+    ],
+)
+def test_a_vehicle_as_the_means_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他开车一头撞上去了",
+        "那个司机一头撞上去了，现场很惨",
+        "孩子冲到马路中间被车撞了",
+        "儿子是被大车撞死的",
+        "我撞车了，车头坏了",
+        "要是撞上去怎么办",
+        "往车上装东西",
+        "过马路要看车，别往车流里钻",
+        "想找辆车去医院",
+        "恨不得撞死那个司机",
+        "气得想撞墙",
+    ],
+)
+def test_accidents_of_others_and_traffic_talk_are_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
 # --- normalisation ------------------------------------------------------------------
 
 
