@@ -421,6 +421,38 @@ def test_accidents_of_others_and_traffic_talk_are_not_crisis(text: str) -> None:
     _assert_not_crisis(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "巴不得下回体检查出个肿瘤",
+        "巴不得得个绝症",
+        "只盼自己早点得个重病",
+        "天天盼着出个意外",
+        "恨不得出门就出车祸",
+        "恨不得明天就死",
+        "盼着老天早点把我收走",
+    ],
+)
+def test_wishing_illness_accident_or_death_on_oneself_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "盼着别查出什么大病",
+        "盼着体检结果都正常",
+        "恨不得他出事",
+        "恨不得把那个司机打死",
+        "盼着死去的孩子托梦",
+        "巴不得早点过年",
+        "恨不得马上见到孙子",
+    ],
+)
+def test_wishes_for_others_or_against_illness_are_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
 # --- normalisation ------------------------------------------------------------------
 
 
