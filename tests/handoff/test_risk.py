@@ -453,6 +453,44 @@ def test_wishes_for_others_or_against_illness_are_not_crisis(text: str) -> None:
     _assert_not_crisis(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "墓地的手续想快点办 反正我也用不了多久了",
+        "我也活不了多久了",
+        "医生说我活不了多久了",
+        "我这身子骨撑不了几天了",
+        "没几天活头了",
+        "反正我也快了",
+        "反正我也快死了",
+    ],
+)
+def test_saying_one_has_little_time_left_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize("text", ["我都八十了 没几年活头了", "这药我也用不了几天了"])
+def test_years_left_or_a_thing_running_out_asks_directly(text: str) -> None:
+    result = screen(text)
+    assert result.level is RiskLevel.DISTRESS and result.ambiguous, _describe(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "反正我也快到了",
+        "你们先吃 反正我也快好了",
+        "反正我也快退休了",
+        "我也快七十了",
+        "这手机用不了多久了",
+        "我用不了多久就能学会",
+        "离过年没几天了",
+    ],
+)
+def test_soon_about_arriving_finishing_or_things_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
 # --- normalisation ------------------------------------------------------------------
 
 
