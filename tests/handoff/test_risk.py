@@ -491,6 +491,43 @@ def test_soon_about_arriving_finishing_or_things_is_not_crisis(text: str) -> Non
     _assert_not_crisis(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我割了手 血流了好多",
+        "我把胳膊划了",
+        "我划了好几刀",
+        "手腕上在流血",
+        "手腕子在淌血",
+        "刚吃了一把药",
+        "我把药都吃了",
+        "把止疼药一口气全吃了",
+    ],
+)
+def test_self_harm_in_progress_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "切菜不小心割了手",
+        "杀鱼的时候手划了个小口子",
+        "我割了点韭菜",
+        "我把手机拉黑了",
+        "我把药吃了 准备睡了",
+        "把今天的药都吃了",
+        "我把药都吃完了 明天去医院开",
+    ],
+)
+def test_kitchen_cuts_and_taking_medicine_as_prescribed_are_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+def test_a_kitchen_cut_that_bleeds_is_still_an_emergency() -> None:
+    assert screen("切菜不小心割了手 血流了好多").level is RiskLevel.EMERGENCY
+
+
 # --- normalisation ------------------------------------------------------------------
 
 
