@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -70,6 +71,16 @@ def test_malformed_requests_get_a_400_in_chinese(client: TestClient, body: bytes
     assert "请求格式不对" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_json_body_is_read_whatever_its_content_type(client: TestClient, content_type: str | None) -> None:
+    """``curl -d '{...}'`` sends JSON labelled as a form; Rasa's REST channel reads it, so do we."""
+    headers = {"content-type": content_type} if content_type else {}
+    body = json.dumps({"sender": "curl", "message": "你好"}).encode()
+    response = client.post(WEBHOOK, content=body, headers=headers)
+    assert response.status_code == 200
+    assert response.json()[0]["recipient_id"] == "curl"
+
+
 def test_oversized_body_is_refused_before_reading(client: TestClient) -> None:
     response = client.post(WEBHOOK, content=b"x" * (300 * 1024), headers={"content-type": "application/json"})
     assert response.status_code == 413
@@ -89,3 +100,9 @@ def test_healthz_names_the_parts_that_are_down(client: TestClient) -> None:
     assert parts["rasa"]["ok"] is False
     assert parts["action_server"]["ok"] is False
     assert parts["model"]["ok"] is False
+
+
+def test_openapi_documents_the_webhook_body(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"][WEBHOOK]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["sender"] and "message" in schema["properties"]
