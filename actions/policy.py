@@ -57,7 +57,8 @@ def _load_knowledge() -> PolicyKnowledge:
     """Engine, model and a built index: the first answer after a restart must not pay for them."""
     settings = load_settings()
     sessions = make_session_factory(make_engine(settings.database_url))
-    retriever = Retriever(sessions, load_encoder(settings.embedding_model, settings.torch_threads))
+    encoder = load_encoder(settings.embedding_model, settings.torch_threads)
+    retriever = Retriever(sessions, encoder, settings.vector_store_dir)
     retriever.index()
     return PolicyKnowledge(sessions, retriever, thresholds_from(settings))
 

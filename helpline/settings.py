@@ -45,6 +45,8 @@ class Settings:
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout: float = 10.0
     embedding_model: str = str(DEFAULT_MODEL_DIR)
+    # Where the knowledge base's vectors are kept across restarts ("off": in memory only).
+    vector_store: str = str(VAR_DIR / "cache")
     torch_threads: int = 1
     # Risk classifier (handoff/classifier.py) in the gateway: seconds a message may wait for it
     # before the lexicon decides alone; 0 turns it off.
@@ -73,6 +75,10 @@ class Settings:
     telegram_retry_base: float = 0.5
     telegram_retry_attempts: int = 6
 
+    @property
+    def vector_store_dir(self) -> Path | None:
+        return None if self.vector_store == "off" else Path(self.vector_store)
+
 
 def load_settings() -> Settings:
     """Read the environment once; callers pass the result on instead of re-reading."""
@@ -92,6 +98,7 @@ def load_settings() -> Settings:
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
         kb_margin=_env_float("HELPLINE_KB_MARGIN", Settings.kb_margin),
         max_message_chars=_env_int("HELPLINE_MAX_MESSAGE_CHARS", Settings.max_message_chars),
+        vector_store=_env("HELPLINE_VECTOR_STORE", Settings.vector_store),
         handoff_checkin_seconds=_env_float(
             "HELPLINE_HANDOFF_CHECKIN_SECONDS", Settings.handoff_checkin_seconds
         ),

@@ -24,8 +24,10 @@ any process is therefore answered by every process from its next message on.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
+import os
 import re
 import threading
 import weakref
@@ -33,6 +35,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,14 +110,26 @@ class _VectorCache:
     """Embeddings of knowledge-base texts by their wording, shared by every index of one encoder.
 
     An edit usually changes one field; re-indexing the entry then embeds only that text,
-    and a preview or a second retriever in the same process embeds nothing twice.
+    and a preview or a second retriever in the same process embeds nothing twice. With a
+    store attached, the vectors also outlive the process: a restarted action server
+    indexes the whole knowledge base in a second instead of re-embedding it. Only
+    knowledge-base texts pass through here, never what families write.
     """
 
     def __init__(self, encoder: Encoder, size: int = 20_000) -> None:
         self._encoder = encoder
         self._size = size
         self._vectors: dict[str, np.ndarray] = {}
+        self._store: Path | None = None
         self._lock = threading.Lock()
+
+    def attach(self, directory: Path) -> None:
+        """Keep the vectors in ``directory`` too, in a file named by the model's fingerprint."""
+        with self._lock:
+            if self._store is not None:
+                return
+            self._store = directory / f"kb-vectors-{_fingerprint(self._encoder)}.npz"
+            self._vectors.update(_read_store(self._store))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -127,7 +142,37 @@ class _VectorCache:
                 if len(self._vectors) + len(fresh) > self._size:
                     self._vectors.clear()
                 self._vectors.update(fresh)
+                if self._store is not None:
+                    _write_store(self._store, self._vectors)
         return np.stack([known[text] for text in texts])
+
+
+_PROBE = "西城区对失去独生子女家庭开展帮扶工作"
+
+
+def _fingerprint(encoder: Encoder) -> str:
+    """The model's name and its vector of a fixed sentence: a rebuilt or swapped model gets a new file."""
+    digest = hashlib.sha256(encoder.name.encode())
+    digest.update(np.round(encoder.queries([_PROBE])[0], 4).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _read_store(path: Path) -> dict[str, np.ndarray]:
+    """The stored vectors; a missing or damaged file is an empty cache, never an error."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return dict(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _write_store(path: Path, vectors: dict[str, np.ndarray]) -> None:
+    """Write whole and rename, so another process never reads half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    with partial.open("wb") as file:
+        np.savez(file, texts=np.array(list(vectors), dtype=str), vectors=np.stack(list(vectors.values())))
+    os.replace(partial, path)
 
 
 _caches: weakref.WeakKeyDictionary[Encoder, _VectorCache] = weakref.WeakKeyDictionary()
@@ -215,9 +260,14 @@ class Index:
 class Retriever:
     """Thread-safe; one per process, shared by every request it answers."""
 
-    def __init__(self, sessions: sessionmaker[Session], encoder: Encoder) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], encoder: Encoder, vector_store: Path | None = None
+    ) -> None:
+        """``vector_store``: a folder where the entries' vectors are kept across restarts."""
         self._sessions = sessions
         self._encoder = encoder
+        if vector_store is not None:
+            _cache(encoder).attach(vector_store)
         self._lock = threading.Lock()
         self._revision: int | None = None
         self._index = Index({})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.db import make_engine, make_session_factory, transaction
@@ -56,3 +58,45 @@ def test_expired_entries_are_not_offered(seeded: sessionmaker[Session], encoder:
         repository.edit_entry(session, "medical-free-annual-checkup", {"valid_to": date(2020, 1, 1)}, "alice")
         repository.publish(session, "medical-free-annual-checkup", "alice")
     assert "medical-free-annual-checkup" not in {hit.entry_id for hit in retriever.search(question, limit=5)}
+
+
+class _CountingEncoder(Encoder):
+    """The real model, counting what it is asked to embed: a fresh one stands for a fresh process."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self._inner = inner
+        self.embedded: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        return self._inner.queries(texts)
+
+
+def test_a_restarted_process_reads_the_vectors_from_the_store(
+    seeded: sessionmaker[Session], encoder: Encoder, tmp_path: Path
+) -> None:
+    first = _CountingEncoder(encoder)
+    built = Retriever(seeded, first, tmp_path).index().entries
+    assert len(first.embedded) > 100
+    again = _CountingEncoder(encoder)
+    rebuilt = Retriever(seeded, again, tmp_path).index().entries
+    assert len(again.embedded) == 1, "only the fingerprint's probe sentence"
+    assert all(np.array_equal(rebuilt[key].vectors, built[key].vectors) for key in built)
+
+
+def test_a_damaged_store_is_an_empty_one(
+    seeded: sessionmaker[Session], encoder: Encoder, tmp_path: Path
+) -> None:
+    Retriever(seeded, _CountingEncoder(encoder), tmp_path).index()
+    (store,) = tmp_path.glob("kb-vectors-*.npz")
+    store.write_bytes(b"not a numpy file")
+    fresh = _CountingEncoder(encoder)
+    assert (
+        Retriever(seeded, fresh, tmp_path).search("免费体检一年几次")[0].entry_id
+        == "medical-free-annual-checkup"
+    )
+    assert len(fresh.embedded) > 100
