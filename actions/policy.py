@@ -20,12 +20,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.db import make_engine, make_session_factory
-from helpline.embeddings import load_encoder
 from helpline.settings import load_settings
 from knowledge import answers
 from knowledge.evaluate import thresholds_from
-from knowledge.retrieval import Retriever
+from knowledge.retrieval import Retriever, retriever_for
 
 HUMAN_BUTTON = {"title": "找工作人员", "payload": "/request_human"}
 ENTITLEMENT_BUTTON = {"title": "帮我看看能享受什么", "payload": "/check_entitlement"}
@@ -56,11 +54,9 @@ _loading_lock = threading.Lock()
 def _load_knowledge() -> PolicyKnowledge:
     """Engine, model and a built index: the first answer after a restart must not pay for them."""
     settings = load_settings()
-    sessions = make_session_factory(make_engine(settings.database_url))
-    encoder = load_encoder(settings.embedding_model, settings.torch_threads)
-    retriever = Retriever(sessions, encoder, settings.vector_store_dir)
+    retriever = retriever_for(settings)
     retriever.index()
-    return PolicyKnowledge(sessions, retriever, thresholds_from(settings))
+    return PolicyKnowledge(retriever.sessions, retriever, thresholds_from(settings))
 
 
 def knowledge_future() -> Future[PolicyKnowledge]:

@@ -15,9 +15,10 @@ from types import FrameType
 from handoff.classifier import prepare_classifier
 from helpline import migrate, services
 from helpline.e5_rebuild import ensure_model
-from helpline.rasa_model import ensure_trained
+from helpline.rasa_model import ensure_trained, model_path
 from helpline.settings import DEFAULT_MODEL_DIR, VAR_DIR, Settings, load_settings
 from knowledge.repository import load_seed_into
+from knowledge.retrieval import retriever_for
 
 READY_TIMEOUT = 180.0
 
@@ -33,15 +34,22 @@ def prepare(settings: Settings) -> Path:
     migrate.upgrade(settings.database_url)
     if load_seed_into(settings.database_url):
         print("      政策知识库为空，已从 knowledge/seed/ 载入。", flush=True)
+    print("      准备政策知识库的检索索引…", flush=True)
+    retriever_for(settings).index()
     print("[3/3] 检查 Rasa 模型…", flush=True)
     return ensure_trained()
 
 
 def main() -> int:
     settings = load_settings()
-    model = prepare(settings)
     if sys.argv[1:] == ["--prepare-only"]:
+        prepare(settings)
         return 0
+    # The set-up loads models this supervisor must not keep in memory while the services run.
+    prepared = subprocess.run([sys.executable, "-m", "helpline.run", "--prepare-only"])
+    if prepared.returncode != 0:
+        return prepared.returncode
+    model = model_path()
     plan = [
         services.action_service(settings),
         services.rasa_service(settings, model),

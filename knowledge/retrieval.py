@@ -42,7 +42,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.embeddings import Encoder
+from helpline.db import make_engine, make_session_factory
+from helpline.embeddings import Encoder, load_encoder
+from helpline.settings import Settings
 from knowledge.models import Entry, Status
 from knowledge.repository import current_revision, entry_record
 
@@ -276,6 +278,10 @@ class Retriever:
     def encoder(self) -> Encoder:
         return self._encoder
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._sessions
+
     def index(self) -> Index:
         """The current index, refreshed first if the knowledge base changed."""
         with self._sessions() as session:
@@ -308,3 +314,10 @@ class Retriever:
     def search_many(self, texts: list[str], limit: int = 3, day: date | None = None) -> list[list[Hit]]:
         index = self.index()
         return index.rank(texts, self._encoder.queries(texts), day or date.today(), limit)
+
+
+def retriever_for(settings: Settings) -> Retriever:
+    """The retriever a process answers with: its own engine, the configured model, the vector store."""
+    sessions = make_session_factory(make_engine(settings.database_url))
+    encoder = load_encoder(settings.embedding_model, settings.torch_threads)
+    return Retriever(sessions, encoder, settings.vector_store_dir)
