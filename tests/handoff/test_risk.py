@@ -530,6 +530,169 @@ def test_a_kitchen_cut_that_bleeds_is_still_an_emergency() -> None:
     assert screen("切菜不小心割了手 血流了好多").level is RiskLevel.EMERGENCY
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我也该嗝儿屁了",
+        "我早晚得蹬腿儿",
+        "我也快翘辫子了",
+        "我该去见阎王了",
+        "撂挑子了 人我也不当了",
+    ],
+)
+def test_dialect_words_for_dying_said_of_oneself_are_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "手机嗝屁了",
+        "他早就翘辫子了",
+        "我每天躺床上蹬腿锻炼",
+        "我蹬腿儿运动半小时",
+        "这活儿我撂挑子不干了",
+        "好人我也不当了",
+        "这个联系人我不当了",
+    ],
+)
+def test_dialect_words_about_things_others_jobs_or_exercise_are_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "以后不打扰了，再见",
+        "谢谢你们一直陪着我，往后就不麻烦你们了",
+        "再也不麻烦你们了 保重",
+        "这是最后一次跟你们说话了，谢谢",
+    ],
+)
+def test_a_farewell_that_closes_the_relationship_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "谢谢，不打扰了，再见",
+        "好的谢谢您，不打扰了",
+        "以后不麻烦你们了，我自己能办了，谢谢",
+        "这是最后一次课了，谢谢大家",
+    ],
+)
+def test_a_polite_sign_off_or_independence_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize("text", ["出门让车撞了倒也干净", "被大车撞了也好", "让火车轧了倒痛快"])
+def test_wishing_to_be_hit_by_a_vehicle_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize("text", ["孩子被车撞了，算了不说了", "孩子被车撞了好多年了", "儿子是让车撞死的"])
+def test_telling_how_someone_was_hit_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize("text", ["一睁眼就失望", "醒了就绝望", "醒来发现还活着", "我怎么又活过来了"])
+def test_disappointment_at_waking_up_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+def test_waking_again_at_night_asks_directly() -> None:
+    result = screen("半夜三点，我怎么又醒了")
+    assert result.level is RiskLevel.DISTRESS and result.ambiguous, _describe(result)
+
+
+@pytest.mark.parametrize("text", ["孩子怎么又醒了", "醒来一看下雨了，挺失望", "这盆花又活过来了"])
+def test_others_waking_weather_and_plants_are_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是能得个急病一下子走了，那是福分",
+        "但愿我也生场大病一下子过去，多好",
+        "希望得个心梗痛痛快快死了就好",
+    ],
+)
+def test_wishing_a_sudden_fatal_illness_as_luck_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["老同事得急病一下子就过去了，也算福气", "但愿别得什么急病", "打针疼一下子就过去了，挺痛快"]
+)
+def test_someone_elses_sudden_death_or_a_passing_pain_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["我走了以后火化找谁？这几天就想弄明白", "我想尽快问问，我人没了以后后事谁给办"]
+)
+def test_asking_about_ones_own_cremation_soon_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["老伴人走了以后火化要什么手续，这几天得问清楚", "我走了以后后事谁管啊", "人走了以后骨灰怎么处理"]
+)
+def test_a_spouses_funeral_or_an_undated_worry_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize("text", ["坐窗台上，腿伸外头了", "我在楼顶，半个身子探出去了", "坐阳台栏杆上往下看"])
+def test_legs_or_body_over_a_ledge_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["坐窗台上擦玻璃", "猫蹲窗台上", "脚伸到被子外面了", "窗户开着，脚伸外头凉快"]
+)
+def test_chores_pets_and_cold_feet_are_not_over_a_ledge(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["煤气开着，我不关了", "燃气开了，跟你们说一声", "煤气我打开了，跟你说一声，再见"]
+)
+def test_gas_left_on_and_announced_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["煤气味儿，阀门拧不上", "煤气开关拧不上了，一屋子煤气味儿", "煤气开着呢，跟你们说一声我去买菜"]
+)
+def test_a_gas_leak_or_an_errand_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+def test_a_gas_leak_stays_an_emergency() -> None:
+    assert screen("煤气味儿，阀门拧不上").level is RiskLevel.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text", ["我就是个拖累，不在了你们都轻松", "我成了负担，走了大家倒省事", "我要是没了，你们也省心"]
+)
+def test_feeling_a_burden_with_relief_at_ones_absence_is_crisis(text: str) -> None:
+    _assert_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["这破车是个累赘，没了大家都省心", "我不在家你们省心", "我没了工作大家都省心"]
+)
+def test_a_thing_as_burden_or_being_out_is_not_crisis(text: str) -> None:
+    _assert_not_crisis(text)
+
+
+def test_feeling_a_burden_alone_asks_directly() -> None:
+    result = screen("我怎么这么累赘")
+    assert result.level is RiskLevel.DISTRESS and result.ambiguous, _describe(result)
+
+
 # --- normalisation ------------------------------------------------------------------
 
 
