@@ -123,6 +123,7 @@ class _VectorCache:
         self._size = size
         self._vectors: dict[str, np.ndarray] = {}
         self._store: Path | None = None
+        self._unsaved = False
         self._lock = threading.Lock()
 
     def attach(self, directory: Path) -> None:
@@ -144,9 +145,15 @@ class _VectorCache:
                 if len(self._vectors) + len(fresh) > self._size:
                     self._vectors.clear()
                 self._vectors.update(fresh)
-                if self._store is not None:
-                    _write_store(self._store, self._vectors)
+                self._unsaved = True
         return np.stack([known[text] for text in texts])
+
+    def save(self) -> None:
+        """Write what was embedded since the last save to the store, if one is attached."""
+        with self._lock:
+            if self._store is not None and self._unsaved:
+                _write_store(self._store, self._vectors)
+                self._unsaved = False
 
 
 _PROBE = "西城区对失去独生子女家庭开展帮扶工作"
@@ -305,6 +312,7 @@ class Retriever:
                 entries[row.id] = kept
                 continue
             entries[row.id] = index_entry(self._encoder, entry_record(row))
+        _cache(self._encoder).save()  # once per rebuild, not once per entry
         return Index(entries)
 
     def search(self, text: str, limit: int = 3, day: date | None = None) -> list[Hit]:
