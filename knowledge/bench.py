@@ -89,15 +89,6 @@ def _ask_action_server(action_url: str, text: str) -> str:
     return "\n".join(item.get("text") or "" for item in reply.get("responses", []))
 
 
-def _wait_until_answering(action_url: str, timeout: float = 600) -> None:
-    """After a start the action server loads the model and builds its index (a minute when busy)."""
-    deadline = time.monotonic() + timeout
-    while "依据" not in _ask_action_server(action_url, QUESTION):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the action server did not answer within 10 minutes")
-        time.sleep(1)
-
-
 def edit_to_live(url: str, workdir: Path, rounds: int) -> list[float]:
     settings = replace(
         load_settings(), database_url=url, action_server_url=f"http://127.0.0.1:{_free_port()}"
@@ -109,8 +100,7 @@ def edit_to_live(url: str, workdir: Path, rounds: int) -> list[float]:
     process = services.start(service, workdir / "logs")
     sessions = make_session_factory(make_engine(url))
     try:
-        services.wait_ready(service, process, timeout=120)
-        _wait_until_answering(settings.action_server_url)
+        services.wait_ready(service, process, timeout=600)  # /ready: model loaded, index built
         samples = []
         for round_number in range(rounds):
             marker = f"【第{round_number + 1}次修改】"
