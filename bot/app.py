@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.watch.stop()
         await app.state.rasa.aclose()
         app.state.risk_classifier.close()
+        app.state.gate.safety.close()
         app.state.engine.dispose()
 
     app = FastAPI(title="西城区失独家庭帮扶助手 gateway", version="1.0", lifespan=lifespan)
@@ -62,7 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.watch = Watch(sessions, settings, app.state.delivery.push, [LogNotifier()])
     app.state.router = Router(
-        sessions, rasa, settings.max_message_chars, app.state.gate, app.state.watch.wake
+        sessions,
+        rasa,
+        settings.max_message_chars,
+        app.state.gate,
+        app.state.watch.wake,
+        screen_deadline=settings.screen_deadline,
     )
     channel = telegram.Gateway(
         sessions, app.state.router, rasa, app.state.delivery, app.state.watch.notifiers

@@ -6,11 +6,17 @@ replies and tickets, messages to an open ticket), and only then Rasa, whose risk
 signals go back to the gate and are stripped from the reply. While a ticket is
 open every reply ends with its ``handoff`` state item (not stored: it is state,
 not a message). A failing store is logged, never a reason to stay silent.
+
+Nothing here blocks the event loop: the screen runs in the safety net's workers
+with a deadline (it fails safe past it), and database work runs in threads, so a
+slow message or a slow database never holds up another family's crisis reply.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,19 +54,22 @@ class Router:
         max_chars: int,
         gate: Gate,
         wake_watch: Callable[[], None] = lambda: None,
+        screen_deadline: float = 1.0,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._max_chars = max_chars
         self._gate = gate
         self._wake_watch = wake_watch
+        self._screen_deadline = screen_deadline
 
     async def handle(self, message: Inbound) -> list[Reply]:
         """Answer one message; the replies are stored before they are returned."""
-        message_id = self._store_inbound(message)
+        message = Inbound(message.sender, message.channel, without_controls(message.text))
+        message_id = await asyncio.to_thread(self._store_inbound, message)
         replies = await self._respond(message, message_id)
-        self._store_replies(message, replies)
-        return replies + self._handoff_state(message.sender)
+        await asyncio.to_thread(self._store_replies, message, replies)
+        return replies + await asyncio.to_thread(self._handoff_state, message.sender)
 
     def _store_inbound(self, message: Inbound) -> int | None:
         try:
@@ -99,7 +108,8 @@ class Router:
     async def _respond(self, message: Inbound, message_id: int | None) -> list[Reply]:
         text = message.text.strip()
         family = FamilyMessage(message.sender, message.channel, text, message_id)
-        turn = self._gate.before_rasa(family)
+        verdict = await self._gate.safety.assess_soon(text, self._screen_deadline)
+        turn = await asyncio.to_thread(self._gate.before_rasa, family, verdict)
         if turn.notified:
             self._wake_watch()
         replies = [_reply(utterance) for utterance in turn.replies]
@@ -121,7 +131,7 @@ class Router:
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals:
-            after = self._gate.after_rasa(family, before, signals)
+            after = await asyncio.to_thread(self._gate.after_rasa, family, before, signals)
             if after.notified:
                 self._wake_watch()
             mine = [_reply(utterance) for utterance in after.replies]
@@ -142,7 +152,7 @@ class Router:
         except RasaUnavailable as error:
             log.warning("rasa tracker reset postponed: %s", error)
             return
-        self._gate.rasa_reset_done(sender)
+        await asyncio.to_thread(self._gate.rasa_reset_done, sender)
 
     def _handoff_state(self, sender: str) -> list[Reply]:
         try:
@@ -151,6 +161,17 @@ class Router:
             log.exception("could not read the hand-off state")
             return []
         return [] if state is None else [Reply(custom={"handoff": state})]
+
+
+def without_controls(text: str) -> str:
+    """The text without NUL and other control characters (line breaks and tabs stay).
+
+    PostgreSQL refuses NUL in text, which would lose the message and its ticket;
+    the others only ever come from broken clients or attempts to confuse logs.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
 
 
 def _is_signal(item: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from handoff import queue
+from handoff import lexicon_check, queue
 from handoff.models import Status
 from helpline.db import utcnow
 
@@ -34,7 +34,24 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lexicon_check(args: argparse.Namespace) -> int:
+    problems = lexicon_check.check(args.file)
+    for problem in problems:
+        print(f"[{problem.kind}] {problem.detail}")
+    if problems:
+        print(f"{args.file}：发现 {len(problems)} 个问题，请改好后再上线。")
+        return 1
+    print(f"{args.file}：可以上线（能加载、每条规则都快、标注语料里的危机和紧急句子都能识别）。")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    lexicon = subparsers.add_parser("lexicon", help="the crisis lexicon (handoff/lexicon.yaml)")
+    lexicon_commands = lexicon.add_subparsers(dest="lexicon_command", required=True)
+    checking = lexicon_commands.add_parser("check", help="is a changed lexicon file safe to put live?")
+    checking.add_argument("file", nargs="?", default=str(lexicon_check.DEFAULT_LEXICON_PATH))
+    checking.set_defaults(handler=_lexicon_check)
+
     parser = subparsers.add_parser("handoff", help="the human hand-off queue")
     commands = parser.add_subparsers(dest="handoff_command", required=True)
     listing = commands.add_parser("list", help="tickets in queue order")

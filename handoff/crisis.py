@@ -154,7 +154,12 @@ def distress_reply() -> list[Utterance]:
     return [Utterance(texts.DISTRESS), Utterance(texts.DISTRESS_OFFER, (offer,))]
 
 
-def safety_question() -> Utterance:
-    """The direct, kind question asked when a message is ambiguous (asking does not raise risk)."""
-    choices = (Choice(texts.ANSWER_YES, texts.ANSWER_YES), Choice(texts.ANSWER_NO, texts.ANSWER_NO))
-    return Utterance(texts.SAFETY_QUESTION, choices)
+def safety_question(lines: Sequence[HelpLineInfo]) -> list[Utterance]:
+    """The direct, kind question asked when a message may be risk (asking does not raise risk),
+    with a one-tap way to a person and the lines, so nobody who needs them has to say yes first."""
+    choices = (
+        Choice(texts.ANSWER_YES, texts.ANSWER_YES),
+        Choice(texts.ANSWER_NO, texts.ANSWER_NO),
+        Choice(texts.TALK_TO_SOMEONE, texts.HANDOFF_PHRASE),
+    )
+    return [Utterance(texts.SAFETY_QUESTION, choices), Utterance(lines_text(texts.SAFETY_LINES_INTRO, lines))]

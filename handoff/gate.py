@@ -1,7 +1,8 @@
 """What happens to one family message before Rasa sees it, and to Rasa's risk signals after.
 
-The gateway's router calls :meth:`Gate.before_rasa` for every message. It runs the
-safety net, and decides, without Rasa:
+The gateway's router screens every message with the safety net (off its event loop,
+with a deadline: :meth:`handoff.safety.SafetyNet.assess_soon`) and passes the verdict
+to :meth:`Gate.before_rasa`, which decides, without Rasa:
 
 * a family with an open ticket talks to the ticket: the message is screened (and
   may raise the priority), but Rasa does not see it and, once a counselor has the
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handoff import crisis, queue, texts
 from handoff.crisis import Utterance
 from handoff.models import Conversation, Priority, Signal, Status, Ticket
-from handoff.risk import RiskLevel
+from handoff.risk import RiskLevel, default_lexicon
 from handoff.safety import (
     REQUEST_HUMAN_INTENT,
     Answer,
@@ -100,15 +101,22 @@ class Gate:
         self._minutes_per_place = minutes_per_place
 
     def warm_up(self) -> None:
-        """Compile the lexicon and read the help lines now, not on the first (maybe crisis) message."""
+        """Compile the lexicon and read the help lines now, not on the first (maybe crisis) message.
+
+        A lexicon that does not load raises here, so the gateway refuses to start
+        instead of running without its screen.
+        """
+        default_lexicon()
         self.safety.assess("你好")
         crisis.fresh_help_lines(self._sessions)
 
     # --- before Rasa ---------------------------------------------------------------
 
-    def before_rasa(self, message: FamilyMessage) -> Turn:
+    def before_rasa(self, message: FamilyMessage, verdict: Verdict | None = None) -> Turn:
+        """The turn for a message; ``verdict`` is the safety net's, screened here when not given."""
         now = utcnow()
-        verdict = self.safety.assess(message.text)
+        if verdict is None:
+            verdict = self.safety.assess(message.text)
         try:
             state = self._state(message.sender, now)
             turn = self._decide(message, verdict, state, now)
@@ -143,7 +151,7 @@ class Gate:
         self._record(message, verdict, now)
         if verdict.ambiguous:
             self._ask_question(message.sender, now)
-            return Turn([crisis.safety_question()], level=verdict.level)
+            return Turn(crisis.safety_question(self._lines()), level=verdict.level)
         if verdict.level is RiskLevel.DISTRESS:
             return Turn(crisis.distress_reply(), ask_rasa=True, level=verdict.level)
         return Turn(ask_rasa=True)

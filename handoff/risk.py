@@ -19,6 +19,11 @@ worst failure this project can have:
   character of that match and was typed without a break inside it. A negation
   never lowers a match below distress.
 * The assessed level is the highest level of any surviving signal.
+* Patterns run on RE2 (``google-re2``), whose matching time is linear in the
+  message by construction: no staff edit and no crafted message can make the
+  screen backtrack. RE2 has no lookarounds; an entry says what must not stand
+  right before or after its match (``not_before``, ``not_after``) or inside it
+  (``unless``), and those checks look at a few characters only.
 """
 
 from __future__ import annotations
@@ -31,12 +36,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import re2
 import yaml
 
 DEFAULT_LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
+
+MAX_HITS_PER_ENTRY = 64
+"""Matches of one entry kept per message. Real messages have a handful; a message that
+repeats one phrase thousands of times would otherwise cost time and memory per copy.
+A crisis entry past the cap makes the message ambiguous at least (the direct question),
+since its later copies were not checked against the guards."""
 
 
 class RiskLevel(StrEnum):
@@ -254,12 +267,56 @@ _GUARD_TARGETS = {"none", "distress", "ambiguous"}
 
 
 @dataclass(frozen=True)
+class _Compact:
+    """Compact text as RE2 reads it: UTF-8 bytes, and where each character starts in them.
+
+    RE2's Python binding re-encodes a ``str`` and recounts offsets on every call,
+    which made the overlapping search below quadratic; encoding once keeps it linear.
+    """
+
+    text: str
+    encoded: bytes
+    byte_at: tuple[int, ...]  # byte offset of character i; one more entry for the end
+    char_at: Mapping[int, int]  # the inverse, for character boundaries only
+
+    @classmethod
+    def of(cls, text: str) -> _Compact:
+        byte_at = [0]
+        for char in text:
+            byte_at.append(byte_at[-1] + len(char.encode("utf-8")))
+        return cls(text, text.encode("utf-8"), tuple(byte_at), {b: i for i, b in enumerate(byte_at)})
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+def _compile_re2(pattern: str) -> Any:
+    """An RE2 program; a pattern RE2 cannot run in linear time (lookarounds, backreferences) is refused."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as error:
+        raise ValueError(
+            f"pattern {pattern!r} is not valid RE2 ({error}); lookarounds are written as "
+            "not_before / not_after / unless"
+        ) from error
+
+
+@dataclass(frozen=True)
 class _Matcher:
-    """A literal term or a regular expression, found at every start position."""
+    """A literal term or a regular expression, found at every start position.
+
+    ``not_before`` and ``not_after`` are words that must not stand right before or
+    right after a match, and ``unless`` patterns must not occur inside it: the
+    lookarounds of the old backtracking engine, checked on a few characters.
+    """
 
     written: str
     literal: str | None = None
-    regex: re.Pattern[str] | None = None
+    regex: Any = None  # an RE2 program (google-re2 ships no type hints)
+    not_before: tuple[str, ...] = ()
+    not_after: tuple[str, ...] = ()
+    unless: tuple[Any, ...] = ()
 
     @classmethod
     def term(cls, written: str) -> _Matcher:
@@ -269,31 +326,74 @@ class _Matcher:
         return cls(written, literal=literal)
 
     @classmethod
-    def pattern(cls, written: str) -> _Matcher:
-        if _DOUBLED_HAN.search(written):
-            raise ValueError(f"pattern {written!r} repeats a character; text is folded, write it once")
-        if written.translate(_T2S) != written:
-            raise ValueError(f"pattern {written!r} has traditional characters; write simplified")
-        return cls(written, regex=re.compile(written, re.MULTILINE))
+    def pattern(cls, written: str, conditions: Mapping[str, Any] | None = None) -> _Matcher:
+        _check_pattern(written)
+        conditions = conditions or {}
+        unless = tuple(str(item) for item in conditions.get("unless") or ())
+        for item in unless:
+            _check_pattern(item)
+        return cls(
+            written,
+            regex=_compile_re2(written),
+            not_before=_context_words(conditions.get("not_before"), written),
+            not_after=_context_words(conditions.get("not_after"), written),
+            unless=tuple(_compile_re2(item) for item in unless),
+        )
 
     @classmethod
     def pinyin(cls, written: str) -> _Matcher:
-        return cls(written, regex=re.compile(_pinyin_regex(written)))
+        return cls(written, regex=_compile_re2(_pinyin_regex(written)))
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+    def spans(self, text: _Compact) -> Iterator[tuple[int, int]]:
         """Every (start, end) match, overlapping ones included, so none can hide another."""
+        compact = text.text
         if self.literal is not None:
-            start = text.find(self.literal)
+            start = compact.find(self.literal)
             while start != -1:
-                yield start, start + len(self.literal)
-                start = text.find(self.literal, start + 1)
+                end = start + len(self.literal)
+                if self._context_allows(text, start, end):
+                    yield start, end
+                start = compact.find(self.literal, start + 1)
             return
-        assert self.regex is not None
         position = 0
-        while (match := self.regex.search(text, position)) is not None:
-            if match.end() > match.start():
-                yield match.span()
-            position = match.start() + 1
+        while (match := self.regex.search(text.encoded, position)) is not None:
+            byte_start, byte_end = match.span()
+            start, end = text.char_at[byte_start], text.char_at[byte_end]
+            if end > start and self._context_allows(text, start, end):
+                yield start, end
+            if start >= len(compact):
+                return
+            position = text.byte_at[start + 1]
+
+    def _context_allows(self, text: _Compact, start: int, end: int) -> bool:
+        compact = text.text
+        before = self.not_before
+        if any(start >= len(word) and compact.startswith(word, start - len(word)) for word in before):
+            return False
+        if any(compact.startswith(word, end) for word in self.not_after):
+            return False
+        inside = text.encoded[text.byte_at[start] : text.byte_at[end]]
+        return not any(pattern.search(inside) is not None for pattern in self.unless)
+
+
+def _check_pattern(written: str) -> None:
+    """Patterns are written over compact text: simplified characters, no doubled ones."""
+    if _DOUBLED_HAN.search(written):
+        raise ValueError(f"pattern {written!r} repeats a character; text is folded, write it once")
+    if written.translate(_T2S) != written:
+        raise ValueError(f"pattern {written!r} has traditional characters; write simplified")
+
+
+def _context_words(words: Any, written: str) -> tuple[str, ...]:
+    """``not_before`` / ``not_after`` words, normalised like terms."""
+    if words is None:
+        return ()
+    if isinstance(words, str) or not all(isinstance(word, str) for word in words):
+        raise ValueError(f"pattern {written!r}: not_before / not_after take a list of words")
+    normal = tuple(normalise(word) for word in words)
+    if not all(normal):
+        raise ValueError(f"pattern {written!r}: an empty not_before / not_after word")
+    return normal
 
 
 _PINYIN_SLOT = re.compile(r"[a-z]+(/[a-z]+)*")
@@ -306,13 +406,12 @@ def _pinyin_regex(written: str) -> str:
     Spaces in the message are already gone, so "wo xiang si", "woxiangsi" and
     "wo3 xiang3 si3" all match. A slot may list alternatives: "wo/zhen xiang si".
     Where a syllable begins with the letter the previous one ends with, folding
-    has merged the two ("xing guo" arrives as "xinguo"), so that letter may be
-    the previous syllable's.
+    has merged the two ("xing guo" arrives as "xinguo"), so that letter is optional.
     """
     parts: list[str] = []
     previous_ends: set[str] = set()
     for syllables in _pinyin_slots(written):
-        alternatives = [f"(?:(?<={s[0]})|{s[0]}){s[1:]}" if s[0] in previous_ends else s for s in syllables]
+        alternatives = [f"{s[0]}?{s[1:]}" if s[0] in previous_ends else s for s in syllables]
         parts.append(f"(?:{'|'.join(alternatives)}){_TONE_DIGIT}")
         previous_ends = {s[-1] for s in syllables}
     return "".join(parts)
@@ -401,21 +500,26 @@ class Lexicon:
             raise ValueError(f"{path}: a lexicon is a mapping of sections")
         return cls(data)
 
-    def hits(self, compact: str) -> list[_Hit]:
-        """Every rule match in the compact text."""
+    def hits(self, compact: _Compact) -> tuple[list[_Hit], list[_Rule]]:
+        """Every rule match in the compact text (at most ``MAX_HITS_PER_ENTRY`` a rule),
+        and the crisis rules that had more."""
         found: list[_Hit] = []
+        overflowed: list[_Rule] = []
         for rule in self.rules:
             literal = rule.matcher.literal
-            if literal is not None and literal not in compact:
+            if literal is not None and literal not in compact.text:
                 continue  # the common case, kept free of generator overhead
-            found.extend(_Hit(rule, start, end) for start, end in rule.matcher.spans(compact))
-        return found
+            spans = list(islice(rule.matcher.spans(compact), MAX_HITS_PER_ENTRY + 1))
+            if len(spans) > MAX_HITS_PER_ENTRY and rule.level is RiskLevel.CRISIS:
+                overflowed.append(rule)
+            found.extend(_Hit(rule, start, end) for start, end in spans[:MAX_HITS_PER_ENTRY])
+        return found, overflowed
 
-    def guard_index(self, prepared: _Prepared) -> _GuardIndex:
+    def guard_index(self, prepared: _Prepared, compact: _Compact) -> _GuardIndex:
         """Every guard and negation match in the message, indexed for the hits they may lower."""
         index = _GuardIndex(prepared)
         for guard in self.guards:
-            for start, end in guard.matcher.spans(prepared.compact):
+            for start, end in islice(guard.matcher.spans(compact), MAX_HITS_PER_ENTRY):
                 index.add(start, end, guard)
         return index
 
@@ -444,9 +548,22 @@ def _compile_rules(data: Mapping[str, Any]) -> Iterator[_Rule]:
             for written in body.get("terms") or ():
                 yield _Rule(_Matcher.term(str(written)), level, category, section == "ambiguous")
             for written in body.get("patterns") or ():
-                yield _Rule(_Matcher.pattern(str(written)), level, category, section == "ambiguous")
+                yield _Rule(_pattern_entry(written), level, category, section == "ambiguous")
             for written in body.get("pinyin") or ():
                 yield _Rule(_Matcher.pinyin(str(written)), level, category, section == "ambiguous")
+
+
+_PATTERN_KEYS = {"pattern", "not_before", "not_after", "unless"}
+
+
+def _pattern_entry(entry: Any) -> _Matcher:
+    """A ``patterns`` item: the pattern itself, or a mapping with its context conditions."""
+    if isinstance(entry, Mapping):
+        unknown = set(entry) - _PATTERN_KEYS
+        if unknown or "pattern" not in entry:
+            raise ValueError(f"pattern entry needs 'pattern' and may have {sorted(_PATTERN_KEYS)}: {entry!r}")
+        return _Matcher.pattern(str(entry["pattern"]), entry)
+    return _Matcher.pattern(str(entry))
 
 
 def _compile_guard(entry: Mapping[str, Any], default_target: str | None) -> _Guard:
@@ -457,7 +574,8 @@ def _compile_guard(entry: Mapping[str, Any], default_target: str | None) -> _Gua
     if "term" in entry:
         return _Guard(_Matcher.term(str(entry["term"])), target)
     if "pattern" in entry:
-        return _Guard(_Matcher.pattern(str(entry["pattern"])), target)
+        conditions = {key: value for key, value in entry.items() if key != "to"}
+        return _Guard(_pattern_entry(conditions), target)
     if "pinyin" in entry:
         return _Guard(_Matcher.pinyin(str(entry["pinyin"])), target)
     raise ValueError(f"guard needs a term, a pattern or pinyin: {entry!r}")
@@ -480,11 +598,18 @@ def screen(text: str, lexicon: Lexicon | None = None) -> RiskAssessment:
     prepared = _Prepared.of(text)
     if not prepared.compact:
         return RiskAssessment(RiskLevel.NONE)
-    guards = lexicon.guard_index(prepared)
-    signals = _unique(
-        signal for hit in lexicon.hits(prepared.compact) if (signal := _signal(hit, guards)) is not None
-    )
+    compact = _Compact.of(prepared.compact)
+    guards = lexicon.guard_index(prepared, compact)
+    hits, overflowed = lexicon.hits(compact)
+    signals = _unique(signal for hit in hits if (signal := _signal(hit, guards)) is not None)
+    signals.extend(_repeated(rule, prepared.source) for rule in overflowed)
     return _assess(signals)
+
+
+def _repeated(rule: _Rule, source: str) -> RiskSignal:
+    """A crisis phrase repeated past the cap: not checked in full, so the bot asks directly."""
+    written = rule.matcher.written
+    return RiskSignal(RiskLevel.DISTRESS, "repeated_phrase", written, source[:200], ambiguous=True)
 
 
 def _signal(hit: _Hit, guards: _GuardIndex) -> RiskSignal | None:

@@ -5,12 +5,21 @@ nothing but Python. More sources (an embedding classifier) plug in through
 :class:`SignalSource`; a source that fails is skipped and logged, never allowed to
 silence the others. Rasa's intents arrive after Rasa answers and are merged the
 same way by :func:`from_intent`. The highest level wins.
+
+The lexicon is the one source that may never be skipped: if it raises, or does not
+finish within its deadline, the verdict fails safe (:func:`fail_safe`): the family
+is asked directly whether they think of hurting themselves and given the help
+lines, and the fault is logged. The gateway screens off its event loop
+(:meth:`SafetyNet.assess_soon`), so one slow message cannot hold up another
+family's crisis reply.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -22,6 +31,8 @@ log = logging.getLogger(__name__)
 LEXICON = "lexicon"
 RASA = "rasa"
 SAFETY_ANSWER = "safety_answer"
+SCREEN_FAULT = "screen_fault"
+"""Category of the signal a screen that failed or ran out of time leaves behind."""
 
 INTENT_LEVELS = {
     "express_crisis": RiskLevel.CRISIS,
@@ -83,11 +94,19 @@ class Verdict:
 NO_RISK = Verdict(RiskLevel.NONE)
 
 
+def fail_safe(reason: str, text: str) -> Verdict:
+    """The lexicon could not decide: treat the message as possible risk, never as none."""
+    signal = RiskSignal(RiskLevel.DISTRESS, SCREEN_FAULT, reason, text[:200], ambiguous=True)
+    return Verdict(RiskLevel.DISTRESS, (SourcedSignal(LEXICON, signal),), ambiguous=True)
+
+
 class SafetyNet:
     """Runs every source on a message and keeps the most urgent verdict."""
 
-    def __init__(self, sources: Sequence[SignalSource] | None = None) -> None:
+    def __init__(self, sources: Sequence[SignalSource] | None = None, workers: int = 4) -> None:
         self.sources: list[SignalSource] = list(sources) if sources is not None else [LexiconSource()]
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
 
     def add_source(self, source: SignalSource) -> None:
         """Plug in another source (the embedding classifier); it can only raise the level."""
@@ -105,11 +124,49 @@ class SafetyNet:
                     break
         return combine(verdicts)
 
+    async def assess_soon(self, text: str, deadline: float) -> Verdict:
+        """:meth:`assess` in a worker thread, failing safe if the lexicon has not decided in time.
+
+        The lexicon gets ``deadline`` seconds; the sources after it keep their own time
+        limits (the classifier's timeout) and are skipped, not waited for, when they fail.
+        """
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        verdicts: list[Verdict] = []
+        for source in self.sources:
+            work = loop.run_in_executor(pool, _run, source, text)
+            if source.name != LEXICON:
+                verdict = await work
+            else:
+                try:
+                    verdict = await asyncio.wait_for(work, deadline)
+                except TimeoutError:
+                    log.error("lexicon screen took longer than %.1f s; failing safe", deadline)
+                    verdict = fail_safe("timeout", text)
+            if verdict is not None:
+                verdicts.append(verdict)
+                if verdict.level is RiskLevel.CRISIS:
+                    break
+        return combine(verdicts)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="risk-screen")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
 
 def _run(source: SignalSource, text: str) -> Verdict | None:
+    """One source's verdict; a failing lexicon fails safe, any other failing source is skipped."""
     try:
         assessment = source.assess(text)
     except Exception:
+        if source.name == LEXICON:
+            log.exception("lexicon screen failed; failing safe")
+            return fail_safe("error", text)
         log.exception("risk source %s failed; the other sources still decide", source.name)
         return None
     signals = tuple(SourcedSignal(source.name, signal) for signal in assessment.signals)

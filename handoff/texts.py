@@ -34,6 +34,7 @@ TALK_TO_SOMEONE = "找人聊聊"
 SAFETY_QUESTION = (
     "我想直接问您一句，您别介意：您现在有没有想伤害自己、或者不想活下去的念头？怎么回答都没关系，我都在这儿。"
 )
+SAFETY_LINES_INTRO = "不管怎么样，这些电话随时都能打，都有专业的人接听："
 ANSWER_YES = "有"
 ANSWER_NO = "没有"
 SAFETY_ANSWER_NO = (

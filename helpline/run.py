@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from handoff.classifier import prepare_classifier
+from handoff.risk import DEFAULT_LEXICON_PATH, Lexicon
 from helpline import migrate, services
 from helpline.e5_rebuild import ensure_model
 from helpline.rasa_model import ensure_trained, model_path
@@ -23,8 +24,24 @@ from knowledge.retrieval import retriever_for
 READY_TIMEOUT = 180.0
 
 
+class LexiconBroken(SystemExit):
+    """The crisis lexicon does not load: nothing starts without its screen."""
+
+
+def check_lexicon() -> None:
+    """Stop set-up with a clear message when the lexicon does not load (after a staff edit)."""
+    try:
+        Lexicon.load(DEFAULT_LEXICON_PATH)
+    except Exception as error:
+        raise LexiconBroken(
+            f"危机词表 {DEFAULT_LEXICON_PATH} 无法加载，助手不会在没有危机筛查的情况下启动：\n{error}\n"
+            "请改好后用 .venv/bin/helpline lexicon check 检查。"
+        ) from error
+
+
 def prepare(settings: Settings) -> Path:
     """Idempotent set-up of everything the services need; returns the Rasa model to serve."""
+    check_lexicon()
     print("[1/3] 检查向量模型…", flush=True)
     if settings.embedding_model == str(DEFAULT_MODEL_DIR):
         ensure_model(DEFAULT_MODEL_DIR)

@@ -51,6 +51,9 @@ class Settings:
     # Risk classifier (handoff/classifier.py) in the gateway: seconds a message may wait for it
     # before the lexicon decides alone; 0 turns it off.
     risk_classifier_timeout: float = 2.0
+    # Seconds the lexicon screen may take on one message; past it the message is treated as
+    # possible risk (the direct question and the help lines) and the fault is logged.
+    screen_deadline: float = 1.0
     # Policy answers (semantic score of the best entry; calibrated by `python -m knowledge.evaluate`):
     # >= confident and ahead of the runner-up by margin → answer; >= close → choices; else "not sure".
     kb_confident: float = 0.92
@@ -94,6 +97,7 @@ def load_settings() -> Settings:
         risk_classifier_timeout=_env_float(
             "HELPLINE_RISK_CLASSIFIER_TIMEOUT", Settings.risk_classifier_timeout
         ),
+        screen_deadline=_env_float("HELPLINE_SCREEN_DEADLINE", Settings.screen_deadline),
         kb_confident=_env_float("HELPLINE_KB_CONFIDENT", Settings.kb_confident),
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
         kb_margin=_env_float("HELPLINE_KB_MARGIN", Settings.kb_margin),

@@ -6,6 +6,8 @@ gateway answered without asking Rasa.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -90,8 +92,10 @@ def test_priority_order_and_positions_as_the_families_see_them(client) -> None:
 
 def test_ambiguous_then_yes_is_a_crisis(client, settings) -> None:
     question = _say(client, "活着真累，熬一天算一天")
-    assert _words(question) == [texts.SAFETY_QUESTION]
-    assert [b["payload"] for b in question[0]["buttons"]] == [texts.ANSWER_YES, texts.ANSWER_NO]
+    assert _words(question)[0] == texts.SAFETY_QUESTION
+    assert "010-82951332" in _words(question)[1]
+    payloads = [b["payload"] for b in question[0]["buttons"]]
+    assert payloads == [texts.ANSWER_YES, texts.ANSWER_NO, texts.HANDOFF_PHRASE]
     assert _tickets(settings) == []
     replies = _say(client, "是")
     assert "010-82951332" in "".join(_words(replies))
@@ -153,3 +157,38 @@ def test_rasa_recognising_a_request_for_a_person_opens_a_ticket(rasa_stack: Sett
     assert not any("helpline_signal" in item.get("custom", {}) for item in replies)
     assert "第 1 位" in "".join(_words(replies))
     assert replies[-1]["custom"]["handoff"]["priority"] == "requested"
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        "孩子" + "也算" * 40_000 + "啊",  # froze the backtracking engine for days
+        "想死去的孩子" * 12_000,
+        "\x00\x07" * 10_000 + "😀" * 5_000,
+    ],
+)
+def test_another_familys_crisis_is_answered_within_a_second_whatever_one_family_sends(
+    client, crafted: str
+) -> None:
+    crafted_reply: list[list[dict]] = []
+    crafted_thread = threading.Thread(target=lambda: crafted_reply.append(_say(client, crafted, sender="x")))
+    crafted_thread.start()
+    time.sleep(0.05)  # the crafted message is being handled
+    started = time.monotonic()
+    replies = _say(client, "我不想活了", sender="y")
+    took = time.monotonic() - started
+    crafted_thread.join(30)
+    assert took < 1.0, f"crisis reply took {took:.2f} s"
+    assert "010-82951332" in "".join(_words(replies))
+    assert replies[-1]["custom"]["handoff"]["priority"] == "crisis"
+    assert crafted_reply and _words(crafted_reply[0])  # the crafted message got a kind answer too
+
+
+def test_control_characters_are_stripped_so_a_crisis_with_nul_opens_its_ticket(client, settings) -> None:
+    replies = _say(client, "我\x00不想\x07活了\x1b[0m")
+    assert replies[-1]["custom"]["handoff"]["priority"] == "crisis"
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        stored = session.scalars(select(Message.text).where(Message.sender == "fam")).first()
+    engine.dispose()
+    assert stored == "我不想活了[0m"

@@ -55,10 +55,12 @@ def test_an_unreadable_seed_still_gives_the_lines_from_the_issue(monkeypatch: py
     assert numbers[:3] == ["010-82951332", "400-161-9995", "12356"]
 
 
-def test_the_direct_question_offers_yes_and_no_and_distress_offers_a_person() -> None:
-    question = crisis.safety_question()
+def test_the_direct_question_offers_yes_no_and_a_person_and_gives_the_lines() -> None:
+    question, lines = crisis.safety_question(crisis.fallback_lines())
     assert question.text == texts.SAFETY_QUESTION
-    assert [c.payload for c in question.buttons] == [texts.ANSWER_YES, texts.ANSWER_NO]
+    assert [c.payload for c in question.buttons] == [texts.ANSWER_YES, texts.ANSWER_NO, texts.HANDOFF_PHRASE]
+    assert lines.text.startswith(texts.SAFETY_LINES_INTRO)
+    assert "010-82951332" in lines.text and "120" in lines.text
     warm, offer = crisis.distress_reply()
     assert warm.text == texts.DISTRESS
     assert offer.buttons[0].payload == texts.HANDOFF_PHRASE

@@ -133,7 +133,8 @@ def test_a_request_after_distress_is_queued_as_distress(gate: Gate, sessions) ->
 def test_ambiguous_asks_directly_and_yes_is_a_crisis(gate: Gate, sessions) -> None:
     turn = _say(gate, "活着太累了")
     assert not turn.ask_rasa
-    assert [u.text for u in turn.replies] == [texts.SAFETY_QUESTION]
+    assert turn.replies[0].text == texts.SAFETY_QUESTION
+    assert turn.replies[1].text.startswith(texts.SAFETY_LINES_INTRO)
     assert _ticket(sessions) is None
     turn = _say(gate, "是")
     assert turn.level is RiskLevel.CRISIS

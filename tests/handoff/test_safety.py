@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from handoff.risk import RiskAssessment, RiskLevel, RiskSignal
 from handoff.safety import (
+    LEXICON,
+    SCREEN_FAULT,
     Answer,
+    LexiconSource,
     SafetyNet,
     Verdict,
     asks_for_human,
@@ -86,3 +92,56 @@ def test_asking_for_a_person(text: str) -> None:
 @pytest.mark.parametrize("text", ["人工费多少", "我想问问人工服务的补贴", "", "人"])
 def test_mentioning_the_word_is_not_asking(text: str) -> None:
     assert not asks_for_human(text)
+
+
+class _BrokenLexicon:
+    name = LEXICON
+
+    def assess(self, text: str) -> RiskAssessment:
+        raise RuntimeError("lexicon failed to compile")
+
+
+class _StuckLexicon:
+    """A lexicon screen that does not finish until released."""
+
+    name = LEXICON
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def assess(self, text: str) -> RiskAssessment:
+        self.release.wait(5)
+        return RiskAssessment(RiskLevel.NONE)
+
+
+def _failed_safe(verdict: Verdict) -> bool:
+    categories = {sourced.signal.category for sourced in verdict.signals}
+    return verdict.level is RiskLevel.DISTRESS and verdict.ambiguous and SCREEN_FAULT in categories
+
+
+def test_a_failing_lexicon_fails_safe_never_silent() -> None:
+    assert _failed_safe(SafetyNet([_BrokenLexicon()]).assess("今天天气不错"))
+
+
+def test_a_lexicon_past_its_deadline_fails_safe_and_the_next_message_is_screened() -> None:
+    stuck = _StuckLexicon()
+    net = SafetyNet([stuck], workers=2)
+    try:
+        assert _failed_safe(asyncio.run(net.assess_soon("随便说点什么", deadline=0.05)))
+    finally:
+        stuck.release.set()
+    assert asyncio.run(SafetyNet().assess_soon("我不想活了", deadline=1.0)).level is RiskLevel.CRISIS
+    net.close()
+
+
+def test_assess_soon_stops_at_a_crisis_and_skips_a_failing_classifier() -> None:
+    class Broken:
+        name = "classifier"
+
+        def assess(self, text: str) -> RiskAssessment:
+            raise RuntimeError("model not loaded")
+
+    net = SafetyNet([LexiconSource(), Broken()])
+    assert asyncio.run(net.assess_soon("我不想活了", deadline=1.0)).level is RiskLevel.CRISIS
+    assert asyncio.run(net.assess_soon("今天天气不错", deadline=1.0)).level is RiskLevel.NONE
+    net.close()

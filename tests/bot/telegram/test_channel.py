@@ -72,10 +72,12 @@ def test_a_family_conversation_with_commands_and_buttons(gateway: Running) -> No
     assert lines.startswith(texts.CRISIS_LINES_TITLE) and "010-82951332" in lines
 
     api.family_says(FAMILY, "活着太累了")
-    question = gateway.wait_texts(FAMILY, 3)[-1]
+    question, lines = gateway.wait_texts(FAMILY, 4)[-2:]
     assert question == handoff_texts.SAFETY_QUESTION
+    assert lines.startswith(handoff_texts.SAFETY_LINES_INTRO)
     asked = _last_with_buttons(api.sent_to(FAMILY))
-    assert [title for title, _ in asked.buttons()] == [handoff_texts.ANSWER_YES, handoff_texts.ANSWER_NO]
+    titles = [title for title, _ in asked.buttons()]
+    assert titles == [handoff_texts.ANSWER_YES, handoff_texts.ANSWER_NO, handoff_texts.TALK_TO_SOMEONE]
 
     api.press(FAMILY, FAMILY, asked, dict((title, data) for title, data in asked.buttons())["没有"])
     assert gateway.wait_texts(FAMILY, 4)[-1] == handoff_texts.SAFETY_ANSWER_NO
