@@ -18,26 +18,21 @@ Goal: p95 ≤ 100 ms, with Rasa up and with Rasa down.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
+from bench import stack
 from handoff.models import Ticket
-from helpline import migrate, services
+from helpline import migrate
 from helpline.db import make_engine, make_session_factory, transaction
-from helpline.rasa_model import ensure_trained
 from helpline.settings import Settings, load_settings
 from helpline.users import Role, add_user
 
@@ -50,55 +45,7 @@ CRISIS_MESSAGES = (
 )
 GOAL_P95_MS = 100.0
 WARM_UP = 5
-IDLE_CPU_SECONDS = 0.05
-"""CPU seconds per wall-clock second below which the gateway counts as idle."""
 """Messages sent first and not counted: they warm the connection pool and the caches."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _local(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
-
-
-@contextmanager
-def _running(plan: list[services.Service], log_dir: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        for service in plan:
-            processes.append(services.start(service, log_dir))
-        for service, process in zip(plan, processes, strict=True):
-            services.wait_ready(service, process, timeout=300)
-        yield processes
-    finally:
-        for process in reversed(processes):
-            services.stop(process)
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait_idle(pid: int, timeout: float = 300.0) -> None:
-    """Wait until the gateway has finished loading in the background (the risk classifier).
-
-    The figure wanted is the steady state of a running gateway, not its first minute.
-    """
-    deadline = time.monotonic() + timeout
-    used = _cpu_seconds(pid)
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        now = _cpu_seconds(pid)
-        if now - used < IDLE_CPU_SECONDS:
-            return
-        used = now
-    raise TimeoutError(f"the gateway was still busy after {timeout:.0f} s")
 
 
 def _counselor_token(database_url: str) -> str:
@@ -182,14 +129,8 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _run(mode: str, base: Settings, count: int, workdir: Path) -> Spans:
-    settings = replace(
-        base, port=_free_port(), rasa_url=_local(_free_port()), action_server_url=_local(_free_port())
-    )
-    plan = [services.gateway_service(settings)]
-    if mode == "up":
-        plan = [services.action_service(settings), services.rasa_service(settings, ensure_trained()), *plan]
-    with _running(plan, workdir / f"logs-{mode}") as processes:
-        _wait_idle(processes[-1].pid)
+    settings = stack.on_free_ports(base)
+    with stack.running(stack.plan(settings, with_rasa=mode == "up"), workdir / f"logs-{mode}"):
         gateway = f"http://{settings.host}:{settings.port}"
         return _measure(gateway, settings.database_url, _counselor_token(settings.database_url), count, mode)
 

@@ -1,4 +1,4 @@
-"""``make run``: prepare what is missing, start all three processes, stop them on Ctrl-C.
+"""``make run``: prepare what is missing, start all three processes, keep them running, stop on Ctrl-C.
 
 ``--prepare-only`` stops after the set-up (``make setup``, which ``make test`` uses).
 """
@@ -72,7 +72,7 @@ def main() -> int:
         services.rasa_service(settings, model),
         services.gateway_service(settings),
     ]
-    running: list[subprocess.Popen[bytes]] = []
+    supervisor = services.Supervisor(VAR_DIR / "logs")
 
     def shutdown(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -81,22 +81,19 @@ def main() -> int:
     try:
         for service in plan:
             print(f"启动 {service.name} …", flush=True)
-            running.append(services.start(service, VAR_DIR / "logs"))
-        for service, process in zip(plan, running, strict=True):
-            services.wait_ready(service, process, READY_TIMEOUT)
+            supervisor.start(service)
+        for child in supervisor.children:
+            services.wait_ready(child.service, child.process, READY_TIMEOUT)
         print(f"\n助手已启动：http://{settings.host}:{settings.port}/webhooks/rest/webhook", flush=True)
         print("日志在 var/logs/；按 Ctrl-C 停止。", flush=True)
-        while all(process.poll() is None for process in running):
+        while True:
+            supervisor.tend()
             time.sleep(0.5)
-        print("有进程意外退出，正在停止其余进程；请查看 var/logs/。", flush=True)
-        return 1
     except KeyboardInterrupt:
         print("\n正在停止…", flush=True)
         return 0
     finally:
-        for process in reversed(running):
-            services.stop(process)
-
+        supervisor.stop_all()
 
 if __name__ == "__main__":
     sys.exit(main())

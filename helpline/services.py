@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
@@ -142,3 +143,63 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 60.0
+STABLE_AFTER = 60.0
+"""A child that ran this long before dying starts again after the first delay, not a longer one."""
+
+
+@dataclass
+class Child:
+    """A running service, and when it may next be restarted if it dies."""
+
+    service: Service
+    process: subprocess.Popen[bytes]
+    started: float
+    delay: float = RESTART_FIRST_DELAY
+    restart_at: float | None = None
+
+
+class Supervisor:
+    """Keeps every service running: a child that dies is restarted with backoff, the others go on.
+
+    The gateway answers crisis messages without Rasa and the action server, so a dying
+    Rasa must never take the gateway down with it; only Ctrl-C or SIGTERM stops all.
+    """
+
+    def __init__(self, log_dir: Path, clock: Callable[[], float] = time.monotonic) -> None:
+        self._log_dir = log_dir
+        self._clock = clock
+        self.children: list[Child] = []
+
+    def start(self, service: Service) -> Child:
+        child = Child(service, start(service, self._log_dir), self._clock())
+        self.children.append(child)
+        return child
+
+    def tend(self) -> None:
+        """Restart what has died and whose backoff has passed; call it every half second."""
+        now = self._clock()
+        for child in self.children:
+            if child.process.poll() is None:
+                continue
+            if child.restart_at is None:
+                if now - child.started >= STABLE_AFTER:
+                    child.delay = RESTART_FIRST_DELAY
+                child.restart_at = now + child.delay
+                print(
+                    f"{child.service.name} 意外退出（代码 {child.process.returncode}），"
+                    f"{child.delay:.0f} 秒后重启；日志在 {self._log_dir}/{child.service.name}.log",
+                    flush=True,
+                )
+            elif now >= child.restart_at:
+                child.process = start(child.service, self._log_dir)
+                child.started, child.restart_at = now, None
+                child.delay = min(child.delay * 2, RESTART_MAX_DELAY)
+                print(f"已重启 {child.service.name}。", flush=True)
+
+    def stop_all(self) -> None:
+        for child in reversed(self.children):
+            stop(child.process)

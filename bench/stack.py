@@ -1,0 +1,82 @@
+"""A private copy of the assistant for benchmarks and evaluations: free ports, its own database.
+
+It starts the same processes ``make run`` starts (``helpline.services``), waits until
+each answers, and until the gateway has finished loading in the background, so a
+figure is a running assistant's and never its first minute.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from helpline import services
+from helpline.rasa_model import ensure_trained
+from helpline.settings import Settings
+
+IDLE_CPU_SECONDS = 0.05
+"""CPU seconds per wall-clock second below which the gateway counts as idle."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def local(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def on_free_ports(base: Settings) -> Settings:
+    """``base`` with the gateway, Rasa and the action server moved to free local ports."""
+    return replace(base, port=free_port(), rasa_url=local(free_port()), action_server_url=local(free_port()))
+
+
+def plan(settings: Settings, with_rasa: bool = True) -> list[services.Service]:
+    """The gateway, and before it Rasa and the action server unless Rasa is to be down."""
+    gateway = [services.gateway_service(settings)]
+    if not with_rasa:
+        return gateway
+    return [services.action_service(settings), services.rasa_service(settings, ensure_trained()), *gateway]
+
+
+@contextmanager
+def running(plan: list[services.Service], log_dir: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start every service of ``plan``, wait until each answers and the gateway is idle."""
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for service in plan:
+            processes.append(services.start(service, log_dir))
+        for service, process in zip(plan, processes, strict=True):
+            services.wait_ready(service, process, timeout=300)
+        wait_idle(processes[-1].pid)
+        yield processes
+    finally:
+        for process in reversed(processes):
+            services.stop(process)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, timeout: float = 300.0) -> None:
+    """Wait until a process has finished loading in the background (the risk classifier)."""
+    deadline = time.monotonic() + timeout
+    used = _cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _cpu_seconds(pid)
+        if now - used < IDLE_CPU_SECONDS:
+            return
+        used = now
+    raise TimeoutError(f"the process was still busy after {timeout:.0f} s")
