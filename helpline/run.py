@@ -95,5 +95,6 @@ def main() -> int:
     finally:
         supervisor.stop_all()
 
+
 if __name__ == "__main__":
     sys.exit(main())
