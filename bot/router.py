@@ -127,10 +127,10 @@ class Router:
             await self._reset_rasa(family.sender)
         items = await self._ask_rasa(family.sender, family.text[: self._max_chars])
         if items is None:
-            return [Reply(texts.ASSISTANT_UNAVAILABLE)]
+            items = [{"text": texts.ASSISTANT_UNAVAILABLE}]
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
-        if signals:
+        if signals or before.unconfirmed is not None:
             after = await asyncio.to_thread(self._gate.after_rasa, family, before, signals)
             if after.notified:
                 self._wake_watch()

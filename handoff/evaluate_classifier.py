@@ -5,7 +5,8 @@ Usage: ``python -m handoff.classifier [--retrain] [--latency] [--verbose]``.
 The splits are the ones training never sees: risk_heldout.yaml, risk_fresh.yaml and
 nlu/eval/intents.yml (express_crisis → crisis, report_emergency → emergency,
 express_distress → distress, every other intent → none). The combination is what
-the gateway runs: the highest level of the two, as :func:`handoff.safety.combine`.
+the gateway runs on a first message: the two weighed by :func:`handoff.safety.weigh`
+(the classifier's crisis alone asks directly).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from handoff.classifier import (
     DEFAULT_CACHE_DIR,
     DEFAULT_TRAINING,
+    SOURCE_NAME,
     RiskClassifier,
     cache_key,
     cache_path,
@@ -38,7 +40,7 @@ from handoff.evaluate_risk import (
     report,
 )
 from handoff.risk import RiskAssessment, RiskLevel, screen
-from handoff.safety import Verdict, combine
+from handoff.safety import LEXICON, Verdict, weigh
 from helpline.embeddings import load_encoder
 from helpline.settings import REPO_ROOT, load_settings
 
@@ -60,7 +62,11 @@ class SplitResult:
 
 def combined(lexicon: RiskAssessment, classifier: RiskAssessment) -> Verdict:
     """What :class:`handoff.safety.SafetyNet` decides from the two sources."""
-    return combine(Verdict(a.level, (), a.ambiguous) for a in (lexicon, classifier))
+    return weigh({LEXICON: _verdict(lexicon), SOURCE_NAME: _verdict(classifier)})
+
+
+def _verdict(assessment: RiskAssessment) -> Verdict:
+    return Verdict(assessment.level, (), assessment.ambiguous)
 
 
 def evaluate(classifier: RiskClassifier, path: Path) -> SplitResult:

@@ -10,7 +10,8 @@ to :meth:`Gate.before_rasa`, which decides, without Rasa:
 * crisis or emergency: warm words and the numbers to call, a ticket at the top of
   the queue and on-call counselors notified, all in this turn;
 * "人工" / "转人工": a ticket;
-* an ambiguous message: the direct question, whose "yes" is a crisis;
+* an ambiguous message: the direct question with the lines, whose "yes" is a crisis;
+  when only a weaker source (the classifier) was worried, Rasa answers the message too;
 * distress: warm words and the offer of a person, then Rasa answers as usual.
 
 Rasa's intents come back through :meth:`Gate.after_rasa` as a second signal only.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,8 @@ from handoff.crisis import Utterance
 from handoff.models import Conversation, Priority, Signal, Status, Ticket
 from handoff.risk import RiskLevel, default_lexicon
 from handoff.safety import (
+    LEXICON,
+    NO_RISK,
     REQUEST_HUMAN_INTENT,
     Answer,
     SafetyNet,
@@ -41,6 +44,7 @@ from handoff.safety import (
     answer_verdict,
     asks_for_human,
     combine,
+    confirmed_by,
     from_intent,
     read_answer,
 )
@@ -83,6 +87,15 @@ class Turn:
     replaces_rasa: bool = False
     level: RiskLevel = RiskLevel.NONE
     notified: bool = False
+    asked: bool = False
+    """The direct safety question is among ``replies``."""
+    evidence: Verdict = NO_RISK
+    """The safety net's verdict before Rasa, for Rasa's intent to be weighed against."""
+
+    @property
+    def unconfirmed(self) -> RiskLevel | None:
+        """A weaker source's crisis, for Rasa's intent to confirm; otherwise asked after Rasa's answer."""
+        return self.evidence.unconfirmed
 
 
 @dataclass(frozen=True)
@@ -143,18 +156,59 @@ class Gate:
                 return Turn([Utterance(texts.SAFETY_ANSWER_NO)], level=verdict.level)
         if state.ticket_id is not None:
             return self._to_ticket(message, verdict, state, now)
+        verdict = self._in_context(message.sender, verdict, now)
         priority = Priority.for_risk(verdict.level)
         if priority in (Priority.CRISIS, Priority.EMERGENCY):
             return self._queue(message, priority, verdict, now)
         if asks_for_human(message.text):
             return self._queue(message, self._requested_priority(message.sender, verdict, now), verdict, now)
         self._record(message, verdict, now)
+        if verdict.unconfirmed is not None:
+            # Only a weaker source's alarm: Rasa's intent may confirm it; if not, the family gets
+            # the answer to what they asked and then the direct question (see after_rasa).
+            return Turn(ask_rasa=True, level=verdict.level, evidence=verdict)
         if verdict.ambiguous:
             self._ask_question(message.sender, now)
-            return Turn(crisis.safety_question(self._lines()), level=verdict.level)
+            return Turn(crisis.safety_question(self._lines()), level=verdict.level, asked=True)
         if verdict.level is RiskLevel.DISTRESS:
-            return Turn(crisis.distress_reply(), ask_rasa=True, level=verdict.level)
-        return Turn(ask_rasa=True)
+            return Turn(crisis.distress_reply(), ask_rasa=True, level=verdict.level, evidence=verdict)
+        return Turn(ask_rasa=True, evidence=verdict)
+
+    def _in_context(self, sender: str, verdict: Verdict, now: datetime) -> Verdict:
+        """An unconfirmed crisis (another source's, alone) is confirmed by the lexicon's doubt or
+        crisis earlier in the chat; grief earlier in the chat confirms nothing."""
+        if verdict.unconfirmed is None or not self._lexicon_doubted(sender, now):
+            return verdict
+        return replace(verdict, level=verdict.unconfirmed, ambiguous=False, unconfirmed=None)
+
+    def _lexicon_doubted(self, sender: str, now: datetime) -> bool:
+        """Whether the lexicon found crisis or one of its "may be suicidal" phrases in the last hour."""
+        doubtful = default_lexicon().ambiguous_categories
+        with self._sessions() as session:
+            recent = session.scalar(
+                select(Signal.id)
+                .where(Signal.sender == sender, Signal.source == LEXICON, Signal.at >= now - RECENT_DISTRESS)
+                .where(
+                    (Signal.level == RiskLevel.CRISIS.value)
+                    | ((Signal.level == RiskLevel.DISTRESS.value) & Signal.category.in_(doubtful))
+                )
+                .limit(1)
+            )
+        return recent is not None
+
+    def _recently_at_risk(self, sender: str, now: datetime) -> bool:
+        """Whether the family's messages raised distress or more within the last hour."""
+        with self._sessions() as session:
+            recent = session.scalar(
+                select(Signal.id)
+                .where(
+                    Signal.sender == sender,
+                    Signal.level != RiskLevel.NONE.value,
+                    Signal.at >= now - RECENT_DISTRESS,
+                )
+                .limit(1)
+            )
+        return recent is not None
 
     def _state(self, sender: str, now: datetime) -> _State:
         with self._sessions() as session:
@@ -183,19 +237,9 @@ class Gate:
             queue.conversation(session, sender).safety_asked_at = now
 
     def _requested_priority(self, sender: str, verdict: Verdict, now: datetime) -> Priority:
-        if verdict.level is RiskLevel.DISTRESS:
+        if verdict.level is RiskLevel.DISTRESS or self._recently_at_risk(sender, now):
             return Priority.DISTRESS
-        with self._sessions() as session:
-            recent = session.scalar(
-                select(Signal.id)
-                .where(
-                    Signal.sender == sender,
-                    Signal.level != RiskLevel.NONE.value,
-                    Signal.at >= now - RECENT_DISTRESS,
-                )
-                .limit(1)
-            )
-        return Priority.DISTRESS if recent is not None else Priority.REQUESTED
+        return Priority.REQUESTED
 
     # --- a family already in the queue ---------------------------------------------
 
@@ -278,10 +322,19 @@ class Gate:
     # --- after Rasa -----------------------------------------------------------------
 
     def after_rasa(self, message: FamilyMessage, before: Turn, signals: Sequence[dict[str, Any]]) -> Turn:
-        """Rasa's intents as a second signal: they can add to what the screen found, never lower it."""
+        """Rasa's intents as a second signal: they can add to what the screen found, never lower it.
+
+        Rasa's crisis confirms a weaker source's crisis found before Rasa; alone, either one
+        asks directly. Called with no signals when the turn still has an unconfirmed crisis
+        (Rasa found nothing, or is down).
+        """
         intents = [str(signal.get("intent", "")) for signal in signals]
-        verdict = combine(from_intent(intent, message.text) for intent in intents)
+        said = combine(from_intent(intent, message.text) for intent in intents)
         now = utcnow()
+        if before.unconfirmed is RiskLevel.CRISIS and said.level is RiskLevel.CRISIS:
+            verdict = said  # two sources agree
+        else:
+            verdict = self._in_context(message.sender, confirmed_by(before.evidence, said), now)
         priority = Priority.for_risk(verdict.level)
         if priority in (Priority.CRISIS, Priority.EMERGENCY):
             turn = self._queue(message, priority, verdict, now)
@@ -290,6 +343,12 @@ class Gate:
         if REQUEST_HUMAN_INTENT in intents:
             # Rasa's own words stay (a paused intake form says how to pick it up again).
             return self._queue(message, self._requested_priority(message.sender, verdict, now), verdict, now)
+        if (verdict.unconfirmed or before.unconfirmed) is not None and not before.asked:
+            self._record(message, verdict, now)
+            self._ask_question(message.sender, now)
+            # After a weaker source's alarm, Rasa's answer to the question stays, the ask follows it.
+            replaces = before.unconfirmed is None
+            return Turn(crisis.safety_question(self._lines()), level=verdict.level, replaces_rasa=replaces)
         self._record(message, verdict, now)
         if verdict.level is RiskLevel.DISTRESS and before.level is RiskLevel.NONE:
             return Turn(crisis.distress_reply(), level=verdict.level)

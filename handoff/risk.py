@@ -33,7 +33,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 from itertools import islice
@@ -107,6 +107,9 @@ class RiskAssessment:
     level: RiskLevel
     signals: tuple[RiskSignal, ...] = ()
     ambiguous: bool = False
+    cleared: tuple[str, ...] = ()
+    """Guards that read a risk word as harmless (笑死, 想死去的孩子): the lexicon saw the word and
+    judged it, which outweighs a weaker source's alarm on the same message."""
 
     @property
     def is_crisis(self) -> bool:
@@ -490,6 +493,9 @@ class Lexicon:
             _compile_guard(entry, default_target="distress") for entry in data.get("negations") or ()
         ]
         self.guards: tuple[_Guard, ...] = tuple(guards + negations)
+        self.harmless: tuple[_Matcher, ...] = tuple(_harmless(data.get("harmless") or {}))
+        self.ambiguous_categories: frozenset[str] = frozenset(r.category for r in self.rules if r.ambiguous)
+        """Categories of the "may be suicidal" phrases (their signals are stored as distress)."""
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_LEXICON_PATH) -> Lexicon:
@@ -538,7 +544,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 def _compile_rules(data: Mapping[str, Any]) -> Iterator[_Rule]:
     """Rules from the level sections; unknown top-level sections are an error, not ignored."""
-    known = set(_LEVEL_SECTIONS) | {"guards", "negations", "version"}
+    known = set(_LEVEL_SECTIONS) | {"guards", "negations", "harmless", "version"}
     unknown = set(data) - known
     if unknown:
         raise ValueError(f"unknown lexicon sections: {sorted(unknown)}")
@@ -564,6 +570,14 @@ def _pattern_entry(entry: Any) -> _Matcher:
             raise ValueError(f"pattern entry needs 'pattern' and may have {sorted(_PATTERN_KEYS)}: {entry!r}")
         return _Matcher.pattern(str(entry["pattern"]), entry)
     return _Matcher.pattern(str(entry))
+
+
+def _harmless(body: Mapping[str, Any]) -> Iterator[_Matcher]:
+    """The ``harmless`` section: figures of speech that outweigh a weaker source's alarm."""
+    for written in body.get("terms") or ():
+        yield _Matcher.term(str(written))
+    for written in body.get("patterns") or ():
+        yield _pattern_entry(written)
 
 
 def _compile_guard(entry: Mapping[str, Any], default_target: str | None) -> _Guard:
@@ -601,9 +615,16 @@ def screen(text: str, lexicon: Lexicon | None = None) -> RiskAssessment:
     compact = _Compact.of(prepared.compact)
     guards = lexicon.guard_index(prepared, compact)
     hits, overflowed = lexicon.hits(compact)
-    signals = _unique(signal for hit in hits if (signal := _signal(hit, guards)) is not None)
+    judged = [(hit, _signal(hit, guards)) for hit in hits]
+    signals = _unique(signal for _, signal in judged if signal is not None)
     signals.extend(_repeated(rule, prepared.source) for rule in overflowed)
-    return _assess(signals)
+    cleared = [_clearing_guard(hit, guards) for hit, signal in judged if signal is None]
+    cleared += [m.written for m in lexicon.harmless if next(m.spans(compact), None) is not None]
+    return replace(_assess(signals), cleared=tuple(dict.fromkeys(cleared)))
+
+
+def _clearing_guard(hit: _Hit, guards: _GuardIndex) -> str:
+    return max(guards.lowering(hit), key=_guard_strength).matcher.written
 
 
 def _repeated(rule: _Rule, source: str) -> RiskSignal:

@@ -1,10 +1,18 @@
-"""The safety net: every signal about a message combined into one verdict, recall first.
+"""The safety net: every signal about a message weighed into one verdict.
 
 The lexicon screen (:mod:`handoff.risk`) is always the first source and needs
 nothing but Python. More sources (an embedding classifier) plug in through
 :class:`SignalSource`; a source that fails is skipped and logged, never allowed to
-silence the others. Rasa's intents arrive after Rasa answers and are merged the
-same way by :func:`from_intent`. The highest level wins.
+silence the others. Rasa's intents arrive after Rasa answers (:func:`from_intent`).
+
+Evidence is weighed, not just maximised (:func:`weigh`): a crisis needs strong
+evidence, the lexicon's explicit statement of intent, plan, means, farewell or
+self-harm, or another source's crisis confirmed by a second signal (the lexicon's
+ambiguous phrases, Rasa's intent, risk earlier in the conversation). Another
+source's crisis alone asks directly (the question, the lines and a way to a
+person), and its "yes" is a crisis. An emergency needs the lexicon: the
+classifier's and Rasa's emergencies were practical questions about health far
+more often than emergencies (blind round 5, docs/evaluation.md).
 
 The lexicon is the one source that may never be skipped: if it raises, or does not
 finish within its deadline, the verdict fails safe (:func:`fail_safe`): the family
@@ -18,9 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -84,6 +92,10 @@ class Verdict:
     level: RiskLevel
     signals: tuple[SourcedSignal, ...] = ()
     ambiguous: bool = False
+    unconfirmed: RiskLevel | None = None
+    """A level one source found that a second signal would confirm (a classifier's crisis)."""
+    cleared: tuple[str, ...] = ()
+    """The lexicon's guards that read a risk word as harmless (see RiskAssessment.cleared)."""
 
     @property
     def categories(self) -> list[str]:
@@ -115,14 +127,14 @@ class SafetyNet:
     def assess(self, text: str) -> Verdict:
         """Sources run in order and stop at the first crisis: nothing can outrank it, and the
         crisis path must not wait for a slower source (the classifier) after the lexicon."""
-        verdicts: list[Verdict] = []
+        verdicts: dict[str, Verdict] = {}
         for source in self.sources:
             verdict = _run(source, text)
             if verdict is not None:
-                verdicts.append(verdict)
+                verdicts[source.name] = verdict
                 if verdict.level is RiskLevel.CRISIS:
                     break
-        return combine(verdicts)
+        return weigh(verdicts)
 
     async def assess_soon(self, text: str, deadline: float) -> Verdict:
         """:meth:`assess` in a worker thread, failing safe if the lexicon has not decided in time.
@@ -132,7 +144,7 @@ class SafetyNet:
         """
         loop = asyncio.get_running_loop()
         pool = self._executor()
-        verdicts: list[Verdict] = []
+        verdicts: dict[str, Verdict] = {}
         for source in self.sources:
             work = loop.run_in_executor(pool, _run, source, text)
             if source.name != LEXICON:
@@ -144,10 +156,10 @@ class SafetyNet:
                     log.error("lexicon screen took longer than %.1f s; failing safe", deadline)
                     verdict = fail_safe("timeout", text)
             if verdict is not None:
-                verdicts.append(verdict)
+                verdicts[source.name] = verdict
                 if verdict.level is RiskLevel.CRISIS:
                     break
-        return combine(verdicts)
+        return weigh(verdicts)
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -170,7 +182,41 @@ def _run(source: SignalSource, text: str) -> Verdict | None:
         log.exception("risk source %s failed; the other sources still decide", source.name)
         return None
     signals = tuple(SourcedSignal(source.name, signal) for signal in assessment.signals)
-    return Verdict(assessment.level, signals, assessment.ambiguous)
+    return Verdict(assessment.level, signals, assessment.ambiguous, cleared=assessment.cleared)
+
+
+def weigh(verdicts: Mapping[str, Verdict]) -> Verdict:
+    """One verdict from each source's (keyed by source name), by the strength of the evidence.
+
+    The lexicon's level stands. Any other source may add distress; its crisis and its
+    emergency count as far as :func:`confirmed_by` says, and an unconfirmed crisis is
+    remembered as ``unconfirmed`` for Rasa's intent or the conversation to confirm.
+    """
+    lexicon = verdicts.get(LEXICON, NO_RISK)
+    weighed = [lexicon]
+    for name, verdict in verdicts.items():
+        if name != LEXICON:
+            weighed.append(confirmed_by(lexicon, verdict))
+    return replace(combine(weighed), cleared=lexicon.cleared)
+
+
+def confirmed_by(evidence: Verdict, verdict: Verdict) -> Verdict:
+    """``verdict`` from a weaker source, as far as ``evidence`` (the lexicon's) confirms it.
+
+    An emergency needs the lexicon's emergency. A crisis is confirmed by the lexicon's
+    ambiguous phrases (活着没意思 …), not by grief or loneliness alone, which are
+    everywhere in this helpline; unconfirmed, it asks directly. Where the lexicon found
+    nothing but read a risk word as harmless (累死了, 死活不给办), the crisis is outweighed.
+    """
+    if verdict.level is RiskLevel.EMERGENCY and evidence.level is not RiskLevel.EMERGENCY:
+        return Verdict(RiskLevel.NONE, verdict.signals)
+    if verdict.level is not RiskLevel.CRISIS or evidence.level is RiskLevel.CRISIS:
+        return verdict
+    if evidence.ambiguous:  # the lexicon's own "may be suicidal" phrases confirm
+        return verdict
+    if evidence.cleared and evidence.level is RiskLevel.NONE:
+        return Verdict(RiskLevel.NONE, verdict.signals)
+    return Verdict(RiskLevel.DISTRESS, verdict.signals, ambiguous=True, unconfirmed=RiskLevel.CRISIS)
 
 
 def combine(verdicts: Iterable[Verdict]) -> Verdict:
@@ -179,7 +225,8 @@ def combine(verdicts: Iterable[Verdict]) -> Verdict:
     level = max_level(verdict.level for verdict in verdicts)
     signals = tuple(signal for verdict in verdicts for signal in verdict.signals)
     ambiguous = level.rank <= RiskLevel.DISTRESS.rank and any(v.ambiguous for v in verdicts)
-    return Verdict(level, signals, ambiguous)
+    pending = max_level(v.unconfirmed for v in verdicts if v.unconfirmed is not None)
+    return Verdict(level, signals, ambiguous, pending if pending.rank > level.rank else None)
 
 
 def from_intent(intent: str, sentence: str) -> Verdict:

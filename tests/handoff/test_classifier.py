@@ -33,7 +33,7 @@ from handoff.classifier import (
 from handoff.evaluate_classifier import SPLITS, combined
 from handoff.evaluate_risk import Example
 from handoff.risk import RiskAssessment, RiskLevel, screen
-from handoff.safety import LexiconSource, SafetyNet
+from handoff.safety import LexiconSource, SafetyNet, Verdict
 from helpline.e5_rebuild import ensure_model
 from helpline.embeddings import Encoder, load_encoder
 from helpline.settings import DEFAULT_MODEL_DIR
@@ -59,22 +59,30 @@ def trained(encoder: Encoder) -> RiskClassifier:
 
 
 @pytest.fixture(scope="session")
-def combined_levels(trained: RiskClassifier) -> dict[str, RiskLevel]:
-    """Lexicon OR classifier on every evaluation sentence, the classifier in one batch."""
+def combined_verdicts(trained: RiskClassifier) -> dict[str, Verdict]:
+    """Lexicon and classifier weighed on every evaluation sentence, the classifier in one batch."""
     texts = [e.text for path in SPLITS for e in load_examples(path)]
     learnt = trained.assess_many(texts)
     pairs = zip(texts, learnt, strict=True)
-    return {text: combined(screen(text), by_classifier).level for text, by_classifier in pairs}
+    return {text: combined(screen(text), by_classifier) for text, by_classifier in pairs}
+
+
+@pytest.fixture(scope="session")
+def combined_levels(combined_verdicts: dict[str, Verdict]) -> dict[str, RiskLevel]:
+    return {text: verdict.level for text, verdict in combined_verdicts.items()}
 
 
 # --- the corpora ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("text", CRISIS)
-def test_lexicon_or_classifier_catches_every_crisis_sentence(
-    text: str, combined_levels: dict[str, RiskLevel]
+def test_every_crisis_sentence_gets_the_crisis_reply_or_the_direct_question(
+    text: str, combined_verdicts: dict[str, Verdict]
 ) -> None:
-    assert combined_levels[text] is RiskLevel.CRISIS, f"MISSED CRISIS {text!r}: {combined_levels[text]}"
+    """Crisis from the lexicon; the classifier's crisis alone asks (with the lines) unless confirmed."""
+    verdict = combined_verdicts[text]
+    caught = verdict.level is RiskLevel.CRISIS or verdict.unconfirmed is RiskLevel.CRISIS
+    assert caught, f"MISSED CRISIS {text!r}: {verdict.level}"
 
 
 def test_false_alarms_on_none_sentences_are_bounded(combined_levels: dict[str, RiskLevel]) -> None:

@@ -98,9 +98,52 @@ def test_a_failing_source_never_silences_the_lexicon(sessions) -> None:
     assert _say(gate, "不想活了").level is RiskLevel.CRISIS
 
 
-def test_another_source_can_raise_the_level_but_not_lower_it(sessions) -> None:
+def test_another_sources_crisis_alone_answers_then_asks_directly_and_its_yes_is_a_crisis(sessions) -> None:
     gate = Gate(sessions, SafetyNet([LexiconSource(), _Worried()]), 5.0)
-    assert _say(gate, "今天天气不错").level is RiskLevel.CRISIS
+    message = FamilyMessage("fam", "rest", "养老院能优先安排吗", next(_ids))
+    before = gate.before_rasa(message)
+    assert before.ask_rasa and before.replies == [] and before.unconfirmed is RiskLevel.CRISIS
+    after = gate.after_rasa(message, before, [])  # Rasa answered the question, no risk intent
+    assert not after.replaces_rasa, "the answer to the question stays"
+    assert after.replies[0].text == texts.SAFETY_QUESTION and "010-82951332" in _texts(after)
+    assert _ticket(sessions) is None
+    assert _say(gate, "有").level is RiskLevel.CRISIS
+
+
+def test_another_sources_crisis_confirmed_by_rasas_intent_is_a_crisis(sessions) -> None:
+    gate = Gate(sessions, SafetyNet([LexiconSource(), _Worried()]), 5.0)
+    message = FamilyMessage("fam", "rest", "这条老命我不要了", next(_ids))
+    after = gate.after_rasa(message, gate.before_rasa(message), [{"intent": "express_crisis"}])
+    assert after.replaces_rasa and after.level is RiskLevel.CRISIS
+    assert _ticket(sessions).priority == "crisis"
+
+
+def test_another_sources_crisis_is_confirmed_by_the_lexicons_doubt_now_or_earlier(sessions) -> None:
+    gate = Gate(sessions, SafetyNet([LexiconSource(), _Worried()]), 5.0)
+    assert _say(gate, "活着太累了", sender="a").level is RiskLevel.CRISIS  # the lexicon's ambiguous phrase
+    grief = _say(gate, "想我儿子了", sender="c")  # grief alone confirms nothing: asked after the answer
+    assert grief.level is RiskLevel.DISTRESS and grief.unconfirmed is RiskLevel.CRISIS and grief.ask_rasa
+    lexicon_only = Gate(sessions, SafetyNet(), 5.0)
+    gate_alone = Gate(sessions, SafetyNet([_Worried()]), 5.0)
+    _say(lexicon_only, "我天天哭", sender="b")
+    grief_earlier = _say(gate_alone, "今天天气不错", sender="b")
+    assert grief_earlier.level is RiskLevel.DISTRESS, "grief earlier confirms nothing: still asks"
+    _say(lexicon_only, "活着太累了", sender="d")
+    doubt_earlier = _say(gate_alone, "今天天气不错", sender="d")
+    assert doubt_earlier.level is RiskLevel.CRISIS, "the lexicon's doubt earlier confirms"
+
+
+def test_another_sources_emergency_alone_is_no_emergency(sessions) -> None:
+    class Alarmed:
+        name = "classifier"
+
+        def assess(self, text_: str) -> RiskAssessment:
+            return RiskAssessment(RiskLevel.EMERGENCY)
+
+    gate = Gate(sessions, SafetyNet([LexiconSource(), Alarmed()]), 5.0)
+    turn = _say(gate, "住院了能帮忙找个陪护吗")
+    assert turn.level is RiskLevel.NONE and turn.ask_rasa
+    assert _ticket(sessions) is None
 
 
 def test_emergency_names_the_number_for_what_happened(gate: Gate, sessions) -> None:
@@ -190,14 +233,32 @@ def test_nothing_from_the_bot_once_a_counselor_has_the_ticket(gate: Gate, sessio
 
 
 def test_rasa_intents_are_a_second_signal(gate: Gate, sessions) -> None:
-    message = FamilyMessage("fam", "rest", "心里有个念头压着", next(_ids))
+    message = FamilyMessage("fam", "rest", "我天天哭 心里有个念头压着", next(_ids))
     before = gate.before_rasa(message)
     assert before.ask_rasa
     after = gate.after_rasa(message, before, [{"intent": "express_crisis", "confidence": 0.9}])
-    assert after.replaces_rasa and "010-82951332" in _texts(after)
-    assert _ticket(sessions).priority == "crisis"
+    assert after.replaces_rasa and after.replies[0].text == texts.SAFETY_QUESTION, "grief confirms nothing"
+    assert "010-82951332" in _texts(after)
+    assert _ticket(sessions) is None
     with sessions() as session:
         assert session.scalar(select(Signal.category).where(Signal.source == "rasa")) == "express_crisis"
+
+
+def test_rasa_crisis_alone_asks_directly_instead_of_opening_a_ticket(gate: Gate, sessions) -> None:
+    message = FamilyMessage("fam", "rest", "社保卡激活在哪办", next(_ids))
+    before = gate.before_rasa(message)
+    after = gate.after_rasa(message, before, [{"intent": "express_crisis", "confidence": 0.6}])
+    assert after.replaces_rasa and after.replies[0].text == texts.SAFETY_QUESTION
+    assert "010-82951332" in _texts(after)
+    assert _ticket(sessions) is None
+    assert _say(gate, "没有").replies[0].text == texts.SAFETY_ANSWER_NO
+
+
+def test_rasa_emergency_alone_opens_nothing(gate: Gate, sessions) -> None:
+    message = FamilyMessage("fam", "rest", "有人能陪我去医院看病吗", next(_ids))
+    after = gate.after_rasa(message, gate.before_rasa(message), [{"intent": "report_emergency"}])
+    assert after.replies == [] and not after.replaces_rasa
+    assert _ticket(sessions) is None
 
 
 def test_rasa_request_human_and_distress(gate: Gate, sessions) -> None:

@@ -46,10 +46,14 @@ def test_a_plugged_in_source_is_run_and_its_signals_are_kept_with_its_name() -> 
 
     net = SafetyNet()
     net.add_source(Classifier())
-    verdict = net.assess("我头晕得厉害")
+    alone = net.assess("我头晕得厉害")
+    assert alone.level is RiskLevel.NONE, "an emergency needs the lexicon's evidence"
+    assert [s.source for s in alone.signals] == ["classifier"], "kept for the counselor's summary"
+    verdict = net.assess("我天天哭，胸口疼得厉害")
     assert verdict.level is RiskLevel.EMERGENCY
-    assert [s.source for s in verdict.signals if s.signal.level is RiskLevel.EMERGENCY] == ["classifier"]
-    assert verdict.categories == ["medical"]
+    sources = {s.source for s in verdict.signals if s.signal.level is RiskLevel.EMERGENCY}
+    assert sources == {"lexicon", "classifier"}
+    assert set(verdict.categories) == {"medical"}
 
 
 def test_rasa_intents_map_to_levels_and_request_human_is_kept_without_one() -> None:
