@@ -9,7 +9,6 @@ without restarting anything or retraining Rasa.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from helpline.settings import load_settings
 from knowledge import answers
 from knowledge.evaluate import thresholds_from
 from knowledge.retrieval import Retriever, retriever_for
+from knowledge.routing import entry_payload
 
 HUMAN_BUTTON = {"title": "找工作人员", "payload": "/request_human"}
 ENTITLEMENT_BUTTON = {"title": "帮我看看能享受什么", "payload": "/check_entitlement"}
@@ -76,11 +76,6 @@ def forget_knowledge() -> None:
     global _loading
     with _loading_lock:
         _loading = None
-
-
-def entry_payload(entry_id: str) -> str:
-    """What a choice button sends: the ask_policy intent with the entry to answer."""
-    return "/ask_policy" + json.dumps({"kb_entry": entry_id}, ensure_ascii=False)
 
 
 def buttons(answer: answers.Answer) -> list[dict[str, str]]:

@@ -23,6 +23,7 @@ from handoff.safety import LexiconSource, SafetyNet
 from handoff.watch import Watch
 from helpline.db import make_engine, make_session_factory
 from helpline.settings import Settings, load_settings
+from knowledge.live import LiveKnowledge
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.gate.warm_up()
         app.state.risk_classifier.start()
+        app.state.knowledge.start()
         app.state.watch.start()
         if app.state.telegram is not None:
             await app.state.telegram.start()
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.delivery = Delivery()
     # Loads in the background; until then (or if it fails) the lexicon screen decides alone.
     app.state.risk_classifier = BackgroundClassifier.from_settings(settings)
+    # The policy knowledge, searched for every message; loads in the background like the classifier.
+    app.state.knowledge = LiveKnowledge(settings)
     app.state.gate = Gate(
         sessions, SafetyNet([LexiconSource(), app.state.risk_classifier]), settings.handoff_minutes_per_place
     )
@@ -69,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.gate,
         app.state.watch.wake,
         screen_deadline=settings.screen_deadline,
+        knowledge=app.state.knowledge,
     )
     channel = telegram.Gateway(
         sessions, app.state.router, rasa, app.state.delivery, app.state.watch.notifiers

@@ -31,6 +31,8 @@ from handoff.gate import FamilyMessage, Gate, Turn
 from handoff.safety import SIGNAL_KEY
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
+from knowledge.live import LiveKnowledge
+from knowledge.routing import TO_RASA, Reading, Route, entry_payload, route
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class Router:
         gate: Gate,
         wake_watch: Callable[[], None] = lambda: None,
         screen_deadline: float = 1.0,
+        knowledge: LiveKnowledge | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -62,6 +65,7 @@ class Router:
         self._gate = gate
         self._wake_watch = wake_watch
         self._screen_deadline = screen_deadline
+        self._knowledge = knowledge
 
     async def handle(self, message: Inbound) -> list[Reply]:
         """Answer one message; the replies are stored before they are returned."""
@@ -125,9 +129,13 @@ class Router:
         """Rasa's answer, with its hand-off signals taken out and given to the gate."""
         if before.reset_rasa_first:
             await self._reset_rasa(family.sender)
-        items = await self._ask_rasa(family.sender, family.text[: self._max_chars])
+        way = await self._route(family)
+        said = entry_payload(way.entry_id) if way.entry_id else family.text[: self._max_chars]
+        items = await self._ask_rasa(family.sender, said)
         if items is None:
-            items = [{"text": texts.ASSISTANT_UNAVAILABLE}]
+            items = await asyncio.to_thread(self._without_rasa, way)
+        elif way.offer is not None:
+            items.append(_offer(way.offer))
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
@@ -137,6 +145,32 @@ class Router:
             mine = [_reply(utterance) for utterance in after.replies]
             replies = mine if after.replaces_rasa else replies + mine
         return replies or [Reply(texts.NO_ANSWER)]
+
+    async def _route(self, family: FamilyMessage) -> Route:
+        """One decision from Rasa's intent, the best knowledge-base entry and any open form."""
+        knowledge = self._knowledge
+        if knowledge is None or not knowledge.ready:
+            return TO_RASA
+        text = family.text[: self._max_chars]
+        try:
+            best = await asyncio.to_thread(knowledge.best, text)
+        except Exception:
+            log.exception("knowledge search failed; Rasa decides alone")
+            return TO_RASA
+        if best is None or best.semantic < knowledge.thresholds.close:
+            return TO_RASA  # nothing to answer from: no need to ask Rasa twice
+        parsed, in_form = await asyncio.gather(
+            self._rasa.parse(text), self._rasa.in_form(family.sender), return_exceptions=True
+        )
+        intent, confidence = parsed if isinstance(parsed, tuple) else (None, 0.0)
+        return route(Reading(text, intent, confidence, best, in_form is True), knowledge.thresholds)
+
+    def _without_rasa(self, way: Route) -> list[dict[str, Any]]:
+        """Rasa is down: a policy question is still answered from the knowledge base."""
+        answer = self._knowledge.answer(way.entry_id) if self._knowledge and way.entry_id else None
+        if answer is None:
+            return [{"text": texts.ASSISTANT_UNAVAILABLE}]
+        return [{"text": answer.text}, {"text": texts.REDUCED_SERVICE}]
 
     async def _ask_rasa(self, sender: str, text: str) -> list[dict[str, Any]] | None:
         try:
@@ -172,6 +206,12 @@ def without_controls(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
+
+
+def _offer(intent: str) -> dict[str, Any]:
+    """The intake offered after answering a question about it, as a Rasa reply item."""
+    words, title = texts.OFFERS[intent]
+    return {"text": words, "buttons": [{"title": title, "payload": f"/{intent}"}]}
 
 
 def _is_signal(item: dict[str, Any]) -> bool:

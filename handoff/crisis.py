@@ -94,8 +94,17 @@ def is_emergency_service(line: HelpLineInfo) -> bool:
     return line.number.isdigit() and len(line.number) == 3
 
 
-def place(position: int, minutes: float) -> str:
-    """'您排在第 2 位，大约 10 分钟内会有人来'."""
+MAX_ESTIMATE_MINUTES = 60
+"""A longer estimate is no estimate: the family hears that someone will come as soon as possible."""
+
+
+def place(position: int, minutes: float, urgent: bool = False) -> str:
+    """'您排在第 2 位，大约 10 分钟内会有人来'; never a number for a crisis or an emergency,
+    who hear that someone is being called now, and never an estimate of hours."""
+    if urgent:
+        return texts.PLACE_URGENT
+    if minutes > MAX_ESTIMATE_MINUTES:
+        return texts.PLACE_NO_ESTIMATE.format(position=position)
     return texts.PLACE.format(position=position, minutes=max(1, math.ceil(minutes)))
 
 

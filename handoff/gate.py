@@ -304,7 +304,7 @@ class Gate:
 
     def _place(self, session: Session, ticket: Ticket) -> str:
         position, minutes = queue.wait_minutes(session, ticket, self._minutes_per_place)
-        return crisis.place(position, minutes)
+        return crisis.place(position, minutes, urgent=queue.is_urgent(ticket))
 
     def _lines(self) -> list[crisis.HelpLineInfo]:
         return crisis.fresh_help_lines(self._sessions)

@@ -282,6 +282,11 @@ def position(session: Session, ticket: Ticket) -> int:
     return int(count or 0) + 1
 
 
+def is_urgent(ticket: Ticket) -> bool:
+    """A crisis or an emergency: told someone is being called now, never a wait."""
+    return ticket.rank >= Priority.EMERGENCY.rank
+
+
 def waited(ticket: Ticket, now: datetime) -> timedelta:
     """How long the family waited for a person (so far, if nobody has come yet)."""
     return (ticket.claimed_at or ticket.closed_at or now) - ticket.opened_at

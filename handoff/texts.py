@@ -54,3 +54,5 @@ CALLBACK_OPENED = "您好，之前说好要回访您。工作人员一会儿就�
 CLAIMED = "工作人员已经来了，接下来就由工作人员和您直接说话。"
 CLOSED = "这次和工作人员的对话结束了，谢谢您的信任。接下来由小助手继续陪您；以后想找人说话，随时输入“人工”。"
 PLACE = "您排在第 {position} 位，大约 {minutes} 分钟内会有人来"
+PLACE_NO_ESTIMATE = "您排在第 {position} 位，工作人员会尽快来"
+PLACE_URGENT = "值班的人正在赶过来"

@@ -134,7 +134,7 @@ def _bump(
 def _check_in_words(session: Session, ticket: Ticket, settings: Settings) -> Utterance:
     position, minutes = queue.wait_minutes(session, ticket, settings.handoff_minutes_per_place)
     words = texts.CHECKIN_AT_RISK if ticket.rank >= AT_RISK_RANK else texts.CHECKIN
-    return Utterance(words.format(place=crisis.place(position, minutes)))
+    return Utterance(words.format(place=crisis.place(position, minutes, urgent=queue.is_urgent(ticket))))
 
 
 def _page_supervisor(session: Session, ticket: Ticket, now: datetime) -> None:

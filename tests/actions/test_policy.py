@@ -14,10 +14,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy import ActionAnswerPolicy, entry_payload, forget_knowledge, knowledge_future
+from actions.policy import ActionAnswerPolicy, forget_knowledge, knowledge_future
 from bot.app import create_app
 from helpline.settings import REPO_ROOT, Settings
 from knowledge.repository import load_seed_into
+from knowledge.routing import entry_payload
 
 DOMAIN = yaml.safe_load((REPO_ROOT / "nlu" / "domain" / "policy.yml").read_text(encoding="utf-8"))
 

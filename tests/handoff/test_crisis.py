@@ -69,3 +69,9 @@ def test_the_direct_question_offers_yes_no_and_a_person_and_gives_the_lines() ->
 def test_place_rounds_minutes_up_and_never_says_zero() -> None:
     assert crisis.place(2, 7.2) == "您排在第 2 位，大约 8 分钟内会有人来"
     assert crisis.place(1, 0) == "您排在第 1 位，大约 1 分钟内会有人来"
+
+
+def test_no_wait_in_hours_and_none_at_all_for_a_crisis_or_an_emergency() -> None:
+    assert crisis.place(140, 700) == "您排在第 140 位，工作人员会尽快来"
+    assert crisis.place(3, 15, urgent=True) == texts.PLACE_URGENT
+    assert "分钟" not in crisis.place(1, 2, urgent=True)

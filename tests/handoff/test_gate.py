@@ -49,7 +49,7 @@ def test_crisis_gets_warm_words_then_lines_then_a_place_and_no_rasa(gate: Gate, 
     ]:
         assert number in lines and hours in lines
     assert "120" in lines and "110" in lines
-    assert "第 1 位" in place
+    assert texts.PLACE_URGENT in place and "分钟" not in place, "a crisis is never told a wait"
     ticket = _ticket(sessions)
     assert (ticket.priority, ticket.status) == ("crisis", "waiting")
     with sessions() as session:

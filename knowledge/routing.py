@@ -1,0 +1,101 @@
+"""Which way a family message goes: one decision from Rasa's intent, the knowledge base and the form.
+
+Rasa's intent alone used to decide the route before the knowledge base was asked,
+so a question that mentioned 补助 started the entitlement questionnaire, a question
+about legal aid started the legal-aid intake, and a question about the health record
+got "no application found" (blind round 5, docs/evaluation.md). Here the intent, its
+confidence, the best knowledge-base match and whether a form is open are weighed
+once, in one place:
+
+* inside a form, what the family types answers the form's question: Rasa as is;
+* a policy question gets its answer whatever other intent is near; the entitlement
+  check starts when a family asks what they are entitled to, case status is for a
+  family asking about its own application;
+* a question about legal aid or psychological support is answered first and the
+  intake offered after; a plain request starts the intake;
+* greetings, thanks, yes and no, requests for a person, follow-ups ("那找谁办") and
+  risk intents stay with Rasa and the hand-off.
+
+The safety screen has already run by then (``handoff``); nothing here lowers risk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from knowledge.answers import Thresholds, follow_up
+from knowledge.retrieval import Hit
+
+ASK_POLICY = "ask_policy"
+CHECK_ENTITLEMENT = "check_entitlement"
+ASK_CASE_STATUS = "ask_case_status"
+REQUEST_LEGAL_AID = "request_legal_aid"
+REQUEST_PSYCH_SUPPORT = "request_psych_support"
+
+ANSWERED_WHATEVER_THE_INTENT = frozenset({"out_of_scope", "nlu_fallback", "express_distress"})
+"""Intents under which a message that matches an entry well is answered from it. ``ask_policy``
+goes to Rasa's policy action as it is, which answers it the same way (and weighs close calls)."""
+
+_QUESTION = re.compile(
+    r"[吗么嘛？?]|不[呢啊呀]?[？?。\s]*$|没[有]?[呢啊呀]?[？?。\s]*$|能不能|可不可以|是不是|有没有|要不要|"
+    r"要钱|收费|花钱|多少|几[回次个天]|啥|什么|怎么|咋|哪|谁|管用|算不算|行不行"
+)
+"""A question rather than a request: 律师能上家来不, 法律援助要钱吗, 心理热线是真的不."""
+
+_OWN_APPLICATION = re.compile(
+    r"我(的|们的|家的|那个)?(申请|登记|案子|事儿?|材料)|办得怎么样|进度|批下来|到哪一步|有结果"
+)
+_ENTITLEMENT_REQUEST = re.compile(
+    r"(能|可以)?享受(点|些)?(什么|啥|哪些|哪几样)|都有(啥|什么|哪些)|帮我(看看|对照|算算|捋)|对照一下|够什么条件"
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What is known about one message before anyone answers it.
+
+    ``intent`` is None when Rasa could not be asked; ``best`` is the best entry,
+    None when the knowledge base is not loaded yet.
+    """
+
+    text: str
+    intent: str | None
+    confidence: float
+    best: Hit | None
+    in_form: bool
+
+
+@dataclass(frozen=True)
+class Route:
+    """Answer ``entry_id`` (through Rasa's policy action, or directly when Rasa is down), then
+    offer ``offer`` (an intake intent); with neither, Rasa takes the message as it is."""
+
+    entry_id: str | None = None
+    offer: str | None = None
+
+
+TO_RASA = Route()
+
+
+def route(reading: Reading, thresholds: Thresholds) -> Route:
+    """The one decision for a message (see the module's docstring)."""
+    best = reading.best
+    if reading.in_form or best is None or best.semantic < thresholds.close or follow_up(reading.text):
+        return TO_RASA
+    intent = reading.intent
+    if intent is None or intent in ANSWERED_WHATEVER_THE_INTENT:
+        return Route(best.entry_id)
+    if intent == CHECK_ENTITLEMENT and not _ENTITLEMENT_REQUEST.search(reading.text):
+        return Route(best.entry_id)
+    if intent == ASK_CASE_STATUS and not _OWN_APPLICATION.search(reading.text):
+        return Route(best.entry_id)
+    if intent in (REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT) and _QUESTION.search(reading.text):
+        return Route(best.entry_id, offer=intent)
+    return TO_RASA
+
+
+def entry_payload(entry_id: str) -> str:
+    """The message that makes Rasa answer one entry: what a choice button sends, and the route."""
+    return "/" + ASK_POLICY + json.dumps({"kb_entry": entry_id}, ensure_ascii=False)
