@@ -119,6 +119,9 @@ class ActionAnswerPolicy(Action):
         # Off the event loop: embedding the question takes a few milliseconds of CPU.
         answer = await asyncio.to_thread(answer_message, knowledge, text, chosen, last)
         dispatcher.utter_message(text=answer.text, buttons=buttons(answer) or None)
+        if answer.offer_intake is not None:
+            words, title, payload = answers.intake_offer(answer.offer_intake)
+            dispatcher.utter_message(text=words, buttons=[{"title": title, "payload": payload}])
         events = [SlotSet("kb_entry", None)]
         if answer.entry_id is not None:
             events.append(SlotSet("kb_last_entry", answer.entry_id))

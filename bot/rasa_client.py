@@ -67,11 +67,13 @@ class RasaClient:
         intent = (result.get("intent") or {}) if isinstance(result, dict) else {}
         return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
 
-    async def in_form(self, sender: str) -> bool:
-        """Whether a form (an intake) is waiting for this family's answer."""
+    async def conversation(self, sender: str) -> tuple[bool, str | None]:
+        """Whether a form (an intake) waits for this family's answer, and the entry last answered."""
         tracker = await self._call("GET", f"/conversations/{sender}/tracker?include_events=NONE")
-        loop = tracker.get("active_loop") if isinstance(tracker, dict) else None
-        return bool(isinstance(loop, dict) and loop.get("name"))
+        tracker = tracker if isinstance(tracker, dict) else {}
+        loop = tracker.get("active_loop")
+        last = (tracker.get("slots") or {}).get("kb_last_entry")
+        return bool(isinstance(loop, dict) and loop.get("name")), str(last) if last else None
 
     async def status(self) -> dict[str, Any]:
         """Rasa's ``/status`` (needs ``--enable-api``): tells which model is loaded."""

@@ -29,10 +29,13 @@ from bot.replies import Button, Reply, from_rasa
 from handoff.crisis import Utterance
 from handoff.gate import FamilyMessage, Gate, Turn
 from handoff.safety import SIGNAL_KEY
+from handoff.texts import HANDOFF_PHRASE
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
+from intake.validation import accepts
+from knowledge.answers import intake_offer
 from knowledge.live import LiveKnowledge
-from knowledge.routing import TO_RASA, Reading, Route, entry_payload, route
+from knowledge.routing import TO_RASA, Reading, Route, elliptical, entry_payload, route
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +74,26 @@ class Router:
         """Answer one message; the replies are stored before they are returned."""
         message = Inbound(message.sender, message.channel, without_controls(message.text))
         message_id = await asyncio.to_thread(self._store_inbound, message)
-        replies = await self._respond(message, message_id)
+        accepted = await asyncio.to_thread(self._accepted_offer, message)
+        replies = await self._respond(message, message_id, accepted)
         await asyncio.to_thread(self._store_replies, message, replies)
+        await asyncio.to_thread(self._remember_offer, message.sender, replies)
         return replies + await asyncio.to_thread(self._handoff_state, message.sender)
+
+    def _accepted_offer(self, message: Inbound) -> str | None:
+        """The button a "行" / "好啊 那您给我申请一个" presses: the one the bot offered last turn."""
+        try:
+            offer = self._gate.take_offer(message.sender)
+        except Exception:
+            log.exception("could not read the last offer; the message is read as typed")
+            return None
+        return offer if offer is not None and accepts(message.text) else None
+
+    def _remember_offer(self, sender: str, replies: list[Reply]) -> None:
+        try:
+            self._gate.remember_offer(sender, single_offer(replies))
+        except Exception:
+            log.exception("could not remember this turn's offer")
 
     def _store_inbound(self, message: Inbound) -> int | None:
         try:
@@ -109,14 +129,17 @@ class Router:
                     payload=reply.stored_payload(),
                 )
 
-    async def _respond(self, message: Inbound, message_id: int | None) -> list[Reply]:
+    async def _respond(self, message: Inbound, message_id: int | None, accepted: str | None) -> list[Reply]:
+        """The replies to a message; ``accepted`` is the offer a typed yes pressed (screened as typed)."""
         text = message.text.strip()
-        family = FamilyMessage(message.sender, message.channel, text, message_id)
+        family = FamilyMessage(message.sender, message.channel, accepted or text, message_id)
         verdict = await self._gate.safety.assess_soon(text, self._screen_deadline)
         turn = await asyncio.to_thread(self._gate.before_rasa, family, verdict)
         if turn.notified:
             self._wake_watch()
         replies = [_reply(utterance) for utterance in turn.replies]
+        if turn.while_waiting:
+            return replies + await self._answer_while_waiting(family)
         if not turn.ask_rasa:
             return replies
         if not text:
@@ -134,8 +157,6 @@ class Router:
         items = await self._ask_rasa(family.sender, said)
         if items is None:
             items = await asyncio.to_thread(self._without_rasa, way)
-        elif way.offer is not None:
-            items.append(_offer(way.offer))
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
@@ -146,10 +167,21 @@ class Router:
             replies = mine if after.replaces_rasa else replies + mine
         return replies or [Reply(texts.NO_ANSWER)]
 
+    async def _answer_while_waiting(self, family: FamilyMessage) -> list[Reply]:
+        """A policy question asked while waiting for a person is answered, marked as such."""
+        way = await self._route(family)
+        if way.entry_id is None:
+            return []
+        items = await self._ask_rasa(family.sender, entry_payload(way.entry_id))
+        if items is None:
+            items = await asyncio.to_thread(self._without_rasa, way)
+        answer = [from_rasa(item) for item in items if not _is_signal(item)]
+        return [Reply(texts.WHILE_WAITING), *answer] if answer else []
+
     async def _route(self, family: FamilyMessage) -> Route:
         """One decision from Rasa's intent, the best knowledge-base entry and any open form."""
         knowledge = self._knowledge
-        if knowledge is None or not knowledge.ready:
+        if knowledge is None or not knowledge.ready or family.text.startswith("/"):
             return TO_RASA
         text = family.text[: self._max_chars]
         try:
@@ -157,20 +189,28 @@ class Router:
         except Exception:
             log.exception("knowledge search failed; Rasa decides alone")
             return TO_RASA
-        if best is None or best.semantic < knowledge.thresholds.close:
+        follows_on = elliptical(text)
+        if not follows_on and (best is None or best.semantic < knowledge.thresholds.close):
             return TO_RASA  # nothing to answer from: no need to ask Rasa twice
-        parsed, in_form = await asyncio.gather(
-            self._rasa.parse(text), self._rasa.in_form(family.sender), return_exceptions=True
+        parsed, state = await asyncio.gather(
+            self._rasa.parse(text), self._rasa.conversation(family.sender), return_exceptions=True
         )
         intent, confidence = parsed if isinstance(parsed, tuple) else (None, 0.0)
-        return route(Reading(text, intent, confidence, best, in_form is True), knowledge.thresholds)
+        in_form, last_entry = state if isinstance(state, tuple) else (False, None)
+        if follows_on and last_entry is not None:
+            best = await asyncio.to_thread(knowledge.best_in_context, text, last_entry) or best
+        return route(Reading(text, intent, confidence, best, in_form), knowledge.thresholds)
 
     def _without_rasa(self, way: Route) -> list[dict[str, Any]]:
         """Rasa is down: a policy question is still answered from the knowledge base."""
         answer = self._knowledge.answer(way.entry_id) if self._knowledge and way.entry_id else None
         if answer is None:
             return [{"text": texts.ASSISTANT_UNAVAILABLE}]
-        return [{"text": answer.text}, {"text": texts.REDUCED_SERVICE}]
+        items: list[dict[str, Any]] = [{"text": answer.text}, {"text": texts.REDUCED_SERVICE}]
+        if answer.offer_intake is not None:
+            words, title, payload = intake_offer(answer.offer_intake)
+            items.append({"text": words, "buttons": [{"title": title, "payload": payload}]})
+        return items
 
     async def _ask_rasa(self, sender: str, text: str) -> list[dict[str, Any]] | None:
         try:
@@ -208,10 +248,18 @@ def without_controls(text: str) -> str:
     return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
 
 
-def _offer(intent: str) -> dict[str, Any]:
-    """The intake offered after answering a question about it, as a Rasa reply item."""
-    words, title = texts.OFFERS[intent]
-    return {"text": words, "buttons": [{"title": title, "payload": f"/{intent}"}]}
+OFFER_PAYLOADS = frozenset({HANDOFF_PHRASE, "/request_legal_aid", "/request_psych_support"})
+"""Buttons with which the bot asked whether the family wants a person or an intake. Not the
+"找工作人员" button every policy answer carries: a "好的" after an answer is thanks, not a yes."""
+
+
+def single_offer(replies: list[Reply]) -> str | None:
+    """The payload of the one offer in the turn's last words with buttons, if exactly one."""
+    with_buttons = [reply for reply in replies if reply.buttons]
+    if not with_buttons:
+        return None
+    offers = [button.payload for button in with_buttons[-1].buttons if button.payload in OFFER_PAYLOADS]
+    return offers[0] if len(offers) == 1 and len(with_buttons[-1].buttons) == 1 else None
 
 
 def _is_signal(item: dict[str, Any]) -> bool:

@@ -13,11 +13,7 @@ ASSISTANT_UNAVAILABLE = (
     "需要找人说说话，可以随时输入“人工”；如果情况紧急，请直接拨打 120 或 110。"
 )
 NO_ANSWER = "这个问题我没能答上来，抱歉。您可以换个说法再问我，或者输入“人工”，请工作人员帮您。"
+WHILE_WAITING = "等工作人员的时候，我先回答您刚才问的："
 REDUCED_SERVICE = (
     "（我这边有一部分功能暂时不太灵，这条回答是直接从政策资料里找的。要办登记或者找人，可以输入“人工”。）"
 )
-OFFERS = {
-    "request_legal_aid": ("想请律师团帮忙的话，我现在就可以帮您登记法律援助。", "帮我登记法律援助"),
-    "request_psych_support": ("想有人陪您说说话的话，我现在就可以帮您登记心理关爱服务。", "帮我登记心理关爱"),
-}
-"""After answering a question about legal aid or psychological support: the intake, one tap away."""

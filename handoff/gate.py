@@ -47,6 +47,7 @@ from handoff.safety import (
     confirmed_by,
     from_intent,
     read_answer,
+    withdraws_request,
 )
 from helpline.db import transaction, utcnow
 
@@ -91,6 +92,8 @@ class Turn:
     """The direct safety question is among ``replies``."""
     evidence: Verdict = NO_RISK
     """The safety net's verdict before Rasa, for Rasa's intent to be weighed against."""
+    while_waiting: bool = False
+    """The family waits for a person nobody has claimed yet: a policy question still gets its answer."""
 
     @property
     def unconfirmed(self) -> RiskLevel | None:
@@ -255,9 +258,12 @@ class Gate:
                 queue.escalate(session, ticket, priority, now)
             if ticket.status != Status.WAITING.value:
                 return Turn(level=verdict.level, notified=priority is not None)
+            if priority is None and withdraws_request(message.text) and queue.withdraw(session, ticket, now):
+                return Turn([Utterance(texts.WITHDRAWN)], level=verdict.level)
             replies = self._waiting_words(session, ticket, verdict, now)
             queue.touch(session, ticket, now)
-        return Turn(replies, level=verdict.level, notified=priority is not None)
+        calm = verdict.level.rank < RiskLevel.EMERGENCY.rank
+        return Turn(replies, level=verdict.level, notified=priority is not None, while_waiting=calm)
 
     def _waiting_words(
         self, session: Session, ticket: Ticket, verdict: Verdict, now: datetime
@@ -366,6 +372,25 @@ class Gate:
                     return None
                 ticket.close_announced = True
             return queue.state(session, ticket)
+
+    def take_offer(self, sender: str) -> str | None:
+        """The payload of the one button the bot offered last turn, forgotten once read."""
+        with transaction(self._sessions) as session:
+            conversation = session.get(Conversation, sender)
+            if conversation is None or conversation.pending_offer is None:
+                return None
+            offer, conversation.pending_offer = conversation.pending_offer, None
+            return offer
+
+    def remember_offer(self, sender: str, payload: str | None) -> None:
+        """What a "yes" to this turn's words would press (None: nothing single was offered)."""
+        with transaction(self._sessions) as session:
+            if payload is None:
+                session.execute(
+                    update(Conversation).where(Conversation.sender == sender).values(pending_offer=None)
+                )
+                return
+            queue.conversation(session, sender).pending_offer = payload[:200]
 
     def rasa_reset_done(self, sender: str) -> None:
         """Rasa confirmed the reset asked for when a crisis or emergency ticket closed."""

@@ -151,6 +151,8 @@ class Conversation(Base):
     ``safety_asked_at``: the bot asked the direct safety question and awaits the answer.
     ``rasa_reset_pending``: a closed ticket asked for a fresh Rasa tracker and Rasa
     was down at the time; the router retries before the next message reaches Rasa.
+    ``pending_offer``: the payload of the one button the bot's last words offered (a
+    person, an intake); a "yes" typed in everyday words presses it.
     """
 
     __tablename__ = "handoff_conversations"
@@ -158,6 +160,7 @@ class Conversation(Base):
     sender: Mapped[str] = mapped_column(String(128), primary_key=True)
     safety_asked_at: Mapped[datetime | None] = mapped_column(default=None)
     rasa_reset_pending: Mapped[bool] = mapped_column(default=False)
+    pending_offer: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class FollowUp(Base):

@@ -26,6 +26,8 @@ RECENT_WAITS = 20
 """How many recent claims the wait estimate looks at."""
 
 RESET_RASA_AFTER = (Priority.CRISIS.value, Priority.EMERGENCY.value)
+WITHDRAWN = "withdrawn"
+"""The outcome of a request for a person the family took back before anyone claimed it."""
 """Closing these resets Rasa's tracker; after the others the bot resumes where it was."""
 
 
@@ -222,6 +224,28 @@ def close(
     if ticket.priority in RESET_RASA_AFTER:
         conversation(session, ticket.sender).rasa_reset_pending = True
     return goodbye
+
+
+WITHDRAWABLE = (Priority.REQUESTED.value, Priority.DISTRESS.value)
+"""Tickets a family opened by asking for a person may be taken back by the family while waiting;
+a crisis or emergency ticket stays until a counselor closes it."""
+
+
+def withdraw(session: Session, ticket: Ticket, now: datetime) -> bool:
+    """Close a waiting request at the family's word; False if it cannot be withdrawn (any more)."""
+    if ticket.priority not in WITHDRAWABLE:
+        return False
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == Status.WAITING.value)
+        .values(status=Status.CLOSED.value, closed_at=now, outcome=WITHDRAWN, close_announced=True)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.refresh(ticket)
+    add_event(session, ticket, EventKind.CLOSED, "family", "withdrawn by the family", outcome=WITHDRAWN)
+    return True
 
 
 def conversation(session: Session, sender: str) -> Conversation:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -247,9 +248,29 @@ def signal_item(intent: str, confidence: Any) -> dict[str, Any]:
     return {SIGNAL_KEY: {"intent": intent, "confidence": score}}
 
 
+_WITHDRAWALS = (
+    "不用了", "不用找了", "不用找人了", "不找了", "算了", "我没事了", "没事了", "不需要了", "不等了",
+)  # fmt: skip
+
+
+def withdraws_request(text: str) -> bool:
+    """'不用了' / '我没事了': a family taking back a request for a person they made themselves."""
+    return normalise(text).startswith(_WITHDRAWALS)
+
+
+_ASKS_FOR_A_PERSON = re.compile(
+    r"(找|要|换|转|叫)(个|一个)?(真人|人工|工作人员|客服|咨询师|心理老师|心理医生)(来)?(跟|和|陪)?(我)?(说|聊|谈)?"
+    r"|(找|要|叫)(个|一个)?人(来)?(跟|和|陪)(我)?(说|聊|谈|唠)"
+    r"|(跟|和)(个)?(真人|工作人员|咨询师)(说|聊|谈)|给我找(个|一个)人$"
+)
+"""'那还是找个人跟我说吧', '给我找个真人': a request for a person in a sentence; not
+'找个人陪我去医院' (an escort, a policy question)."""
+
+
 def asks_for_human(text: str) -> bool:
-    """'人工', '转人工!', ' 人 工 ' … but not a sentence that merely contains the word."""
-    return normalise(text) in HANDOFF_WORDS
+    """'人工', '转人工!', ' 人 工 ', '那还是找个人跟我说吧'; not a sentence that merely contains 人工."""
+    compact = normalise(text)
+    return compact in HANDOFF_WORDS or _ASKS_FOR_A_PERSON.search(compact) is not None
 
 
 class Answer(StrEnum):

@@ -143,6 +143,25 @@ def parse_yes_no(text: str) -> Answer | None:
     return None
 
 
+_DECLINE_WORDS = ("不用", "不要", "不需要", "算了", "别了", "先不")
+_ACCEPT_STARTS = (
+    "行", "好", "可以", "中", "成", "得嘞", "麻烦", "那就", "那您", "那你", "给我", "帮我", "安排", "那好",
+)  # fmt: skip
+
+
+def accepts(text: str) -> bool | None:
+    """How a family answered an offer ("帮您登记吗？", "想找人聊聊吗？") in everyday words:
+    True for 行 / 好啊 / 那您给我申请一个, False for 不用了, None when it is something else."""
+    if any(word in normalise(text) for word in _DECLINE_WORDS):
+        return False
+    answer = parse_yes_no(text)
+    if answer is Answer.NO:
+        return False
+    if answer is Answer.YES or normalise(text).startswith(_ACCEPT_STARTS):
+        return True
+    return None
+
+
 def parse_street(text: str) -> str | None:
     """One of Xicheng's streets named in the text (德胜, 德胜街道, 我住月坛那边); None if none or two."""
     clean = normalise(text)

@@ -12,7 +12,7 @@ Rules that keep every answer right:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -82,6 +82,8 @@ class Answer:
     choices: tuple[Choice, ...] = ()
     offer_human: bool = False
     offer_entitlement_check: bool = False
+    offer_intake: str | None = None
+    """The intake (an intent) the answered measure has, offered after the answer."""
 
 
 def decide(hits: list[Hit], thresholds: Thresholds) -> Decision:
@@ -208,13 +210,35 @@ def _compose(*parts: str) -> str:
     return "\n".join(part for part in parts if part)
 
 
+REQUEST_LEGAL_AID = "request_legal_aid"
+REQUEST_PSYCH_SUPPORT = "request_psych_support"
+INTAKE_AFTER = {
+    "三（三）3": REQUEST_LEGAL_AID,
+    "附件三": REQUEST_LEGAL_AID,
+    "三（二）1": REQUEST_PSYCH_SUPPORT,
+}
+"""The clauses whose measure has an intake here (the intents that start it): after answering
+one, that intake is offered, so "行 那您给我申请一个" has something to accept."""
+INTAKE_OFFERS = {
+    REQUEST_LEGAL_AID: ("想请律师团帮忙的话，我现在就可以帮您登记法律援助。", "帮我登记法律援助"),
+    REQUEST_PSYCH_SUPPORT: ("想有人陪您说说话的话，我现在就可以帮您登记心理关爱服务。", "帮我登记心理关爱"),
+}
+"""What the offer says, and its one button's title (the button sends the intent)."""
+
+
+def intake_offer(intent: str) -> tuple[str, str, str]:
+    """(words, button title, payload) of the offer of an intake."""
+    words, title = INTAKE_OFFERS[intent]
+    return words, title, f"/{intent}"
+
+
 def answer_entry(session: Session, entry: Entry) -> Answer:
     """The full answer for one entry."""
     facts = "\n".join(_entered_facts(session, entry))
     text = _compose(
         _body(entry), facts, _basis(entry), _contact_line(session, entry), "（想看文件原文，回复“原文”。）"
     )
-    return Answer(text, Outcome.CONFIDENT, entry.id)
+    return Answer(text, Outcome.CONFIDENT, entry.id, offer_intake=INTAKE_AFTER.get(entry.clause))
 
 
 def answer_follow_up(session: Session, entry: Entry, kind: FollowUp) -> Answer:
@@ -334,4 +358,4 @@ def best_with_others(session: Session, best: Entry, others: tuple[str, ...]) -> 
     if not alternatives:
         return answer
     text = _compose(answer.text, "要是您想问的是别的，点下面的选项。")
-    return Answer(text, Outcome.CHOICES, best.id, alternatives, offer_human=True)
+    return replace(answer, text=text, outcome=Outcome.CHOICES, choices=alternatives, offer_human=True)

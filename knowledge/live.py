@@ -57,6 +57,16 @@ class LiveKnowledge:
         hits = retriever.search(text, limit=1, day=beijing_today())
         return hits[0] if hits else None
 
+    def best_in_context(self, text: str, last_entry: str) -> Hit | None:
+        """The best entry for a follow-up read together with the entry discussed before it."""
+        retriever = self._retriever
+        if retriever is None:
+            return None
+        with retriever.sessions() as session:
+            entry = answers.published_entry(session, last_entry)
+            topic = entry.title if entry is not None else ""
+        return self.best(f"{topic}：{text}") if topic else None
+
     def answer(self, entry_id: str) -> answers.Answer | None:
         """The entry's answer as Rasa's policy action gives it; None if it cannot be answered now."""
         retriever = self._retriever

@@ -25,14 +25,12 @@ import json
 import re
 from dataclasses import dataclass
 
-from knowledge.answers import Thresholds, follow_up
+from knowledge.answers import REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT, Thresholds, follow_up
 from knowledge.retrieval import Hit
 
 ASK_POLICY = "ask_policy"
 CHECK_ENTITLEMENT = "check_entitlement"
 ASK_CASE_STATUS = "ask_case_status"
-REQUEST_LEGAL_AID = "request_legal_aid"
-REQUEST_PSYCH_SUPPORT = "request_psych_support"
 
 ANSWERED_WHATEVER_THE_INTENT = frozenset({"out_of_scope", "nlu_fallback", "express_distress"})
 """Intents under which a message that matches an entry well is answered from it. ``ask_policy``
@@ -69,14 +67,22 @@ class Reading:
 
 @dataclass(frozen=True)
 class Route:
-    """Answer ``entry_id`` (through Rasa's policy action, or directly when Rasa is down), then
-    offer ``offer`` (an intake intent); with neither, Rasa takes the message as it is."""
+    """Answer ``entry_id`` (through Rasa's policy action, or directly when Rasa is down; a
+    measure with an intake offers it after the answer); without one, Rasa takes the message."""
 
     entry_id: str | None = None
-    offer: str | None = None
 
 
 TO_RASA = Route()
+
+
+_ELLIPTICAL = re.compile(r"^(那|那要是|要是|如果|万一|那我|那俺|还有|再|光|只)|[呢呐]\W*$")
+"""A follow-up that only makes sense with the topic before it: 那要是在家养老呢, 要是我走不动道呢."""
+
+
+def elliptical(text: str) -> bool:
+    """Whether a message leans on the previous turn's topic."""
+    return bool(_ELLIPTICAL.search(text.strip()))
 
 
 def route(reading: Reading, thresholds: Thresholds) -> Route:
@@ -92,7 +98,7 @@ def route(reading: Reading, thresholds: Thresholds) -> Route:
     if intent == ASK_CASE_STATUS and not _OWN_APPLICATION.search(reading.text):
         return Route(best.entry_id)
     if intent in (REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT) and _QUESTION.search(reading.text):
-        return Route(best.entry_id, offer=intent)
+        return Route(best.entry_id)
     return TO_RASA
 
 

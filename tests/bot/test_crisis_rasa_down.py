@@ -24,6 +24,7 @@ from helpline import migrate, services
 from helpline.db import make_engine, make_session_factory, transaction
 from helpline.settings import Settings, load_settings
 from helpline.users import Role, add_user
+from knowledge.repository import load_seed_into
 from tests.conftest import free_port
 
 WEBHOOK = "/webhooks/rest/webhook"
@@ -134,3 +135,15 @@ def test_with_rasa_up_a_crisis_never_reaches_rasa(rasa_stack: Settings, tmp_path
         assert [e for e in tracker["events"] if e["event"] == "user"] == []
         greeted = client.post(WEBHOOK, json={"sender": "crisis-up-2", "message": "你好"}).json()
         assert "您好" in greeted[0]["text"]
+
+
+def test_with_rasa_stopped_policy_questions_are_answered_from_the_knowledge_base(settings) -> None:
+    load_seed_into(settings.database_url)
+    with TestClient(create_app(settings)) as client:
+        assert client.app.state.knowledge.loaded.wait(120) and client.app.state.knowledge.ready
+        replies = client.post(WEBHOOK, json={"sender": "fam", "message": "失独老人每年能免费体检吗"}).json()
+        words = [item["text"] for item in replies if "text" in item]
+        assert "依据：西政办发〔2013〕17号 三（四）1" in words[0]
+        assert words[1] == bot_texts.REDUCED_SERVICE
+        unknown = client.post(WEBHOOK, json={"sender": "fam", "message": "今天天气怎么样"}).json()
+        assert unknown[0]["text"] == bot_texts.ASSISTANT_UNAVAILABLE

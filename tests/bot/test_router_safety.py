@@ -192,3 +192,22 @@ def test_control_characters_are_stripped_so_a_crisis_with_nul_opens_its_ticket(c
         stored = session.scalars(select(Message.text).where(Message.sender == "fam")).first()
     engine.dispose()
     assert stored == "我不想活了[0m"
+
+
+def test_a_typed_yes_to_the_offer_of_a_person_presses_its_button(client, settings) -> None:
+    offered = _say(client, "我天天哭 心里空落落的")
+    assert [b["payload"] for item in offered for b in item.get("buttons", [])] == [texts.HANDOFF_PHRASE]
+    queued = _say(client, "好啊 那您让人跟我说说吧")
+    assert queued[-1]["custom"]["handoff"]["priority"] == "distress"
+    assert [t.priority for t in _tickets(settings)] == ["distress"]
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        stored = list(session.scalars(select(Message.text).where(Message.sender == "fam")))
+    engine.dispose()
+    assert "好啊 那您让人跟我说说吧" in stored, "the family's words are kept as typed"
+
+
+def test_thanks_after_an_answer_is_no_yes(client, settings) -> None:
+    _say(client, "你好")
+    _say(client, "好的 谢谢")
+    assert _tickets(settings) == []

@@ -330,3 +330,34 @@ def test_with_a_failing_database_a_crisis_still_gets_the_lines(broken_gate: Gate
 def test_priorities_map_from_risk_levels() -> None:
     assert Priority.for_risk(RiskLevel.CRISIS) is Priority.CRISIS
     assert Priority.for_risk(RiskLevel.NONE) is None
+
+
+def test_a_family_may_withdraw_its_own_request_but_not_a_crisis(gate: Gate, sessions) -> None:
+    _say(gate, "人工", sender="asked")
+    turn = _say(gate, "不用了 我自己去街道问问", sender="asked")
+    assert [u.text for u in turn.replies] == [texts.WITHDRAWN]
+    assert _ticket(sessions, "asked") is None
+    _say(gate, "我不想活了", sender="risk")
+    turn = _say(gate, "我没事了", sender="risk")
+    assert texts.WITHDRAWN not in _texts(turn)
+    assert _ticket(sessions, "risk").priority == "crisis", "a crisis ticket stays until a counselor closes it"
+
+
+def test_a_waiting_family_still_gets_answers_a_claimed_one_hears_only_the_counselor(
+    gate: Gate, sessions
+) -> None:
+    _say(gate, "人工")
+    waiting = _say(gate, "体检在哪做")
+    assert waiting.while_waiting and not waiting.ask_rasa
+    with transaction(sessions) as session:
+        queue.claim(session, _ticket(sessions).id, "wang", utcnow())
+    claimed = _say(gate, "体检在哪做")
+    assert claimed.replies == [] and not claimed.while_waiting
+
+
+def test_the_last_single_offer_is_remembered_once(gate: Gate) -> None:
+    gate.remember_offer("fam", "/request_legal_aid")
+    assert gate.take_offer("fam") == "/request_legal_aid"
+    assert gate.take_offer("fam") is None
+    gate.remember_offer("fam", None)
+    assert gate.take_offer("fam") is None

@@ -19,6 +19,7 @@ from handoff.safety import (
     combine,
     from_intent,
     read_answer,
+    withdraws_request,
 )
 
 
@@ -149,3 +150,20 @@ def test_assess_soon_stops_at_a_crisis_and_skips_a_failing_classifier() -> None:
     assert asyncio.run(net.assess_soon("我不想活了", deadline=1.0)).level is RiskLevel.CRISIS
     assert asyncio.run(net.assess_soon("今天天气不错", deadline=1.0)).level is RiskLevel.NONE
     net.close()
+
+
+@pytest.mark.parametrize(
+    "text", ["人工", " 转 人工！", "那还是找个人跟我说吧", "我想跟真人说话", "别让机器跟我说了 给我找个人"]
+)
+def test_requests_for_a_person_in_everyday_words(text: str) -> None:
+    assert asks_for_human(text)
+
+
+@pytest.mark.parametrize("text", ["人工服务怎么收费", "找个人陪我去医院", "人工费贵不贵"])
+def test_sentences_that_only_mention_a_person_are_not_requests(text: str) -> None:
+    assert not asks_for_human(text)
+
+
+def test_withdrawing_a_request() -> None:
+    assert withdraws_request("不用了 我自己去街道问问") and withdraws_request("我没事了")
+    assert not withdraws_request("不行 我等不了了")

@@ -8,6 +8,7 @@ import pytest
 
 from intake.streets import STREETS
 from intake.validation import (
+    accepts,
     age_answer,
     chinese_number,
     clean_text,
@@ -161,3 +162,17 @@ def test_clean_text_keeps_words_and_refuses_empty_long_or_payloads() -> None:
     assert clean_text("   ", 20) is None
     assert clean_text("长" * 21, 20) is None
     assert clean_text('/inform{"choice":"x"}', 50) is None
+
+
+@pytest.mark.parametrize("text", ["行", "好啊 那您让人给我打个电话吧", "行 那您给我申请一个", "可以", "嗯"])
+def test_everyday_yes_to_an_offer(text: str) -> None:
+    assert accepts(text) is True
+
+
+@pytest.mark.parametrize("text", ["不用了", "好的 不用了谢谢", "算了吧", "先不了"])
+def test_everyday_no_to_an_offer(text: str) -> None:
+    assert accepts(text) is False
+
+
+def test_something_else_is_neither() -> None:
+    assert accepts("体检在哪做") is None

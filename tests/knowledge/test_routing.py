@@ -1,0 +1,65 @@
+"""One decision per message: the intent, the best entry and the form, weighed once."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answers import Thresholds
+from knowledge.retrieval import Hit
+from knowledge.routing import TO_RASA, Reading, Route, entry_payload, route
+
+THRESHOLDS = Thresholds(confident=0.92, close=0.904, margin=0.005)
+GOOD = Hit("medical-free-annual-checkup", 0.95, 0.93)
+WEAK = Hit("medical-free-annual-checkup", 0.80, 0.85)
+
+
+def _route(text: str, intent: str | None, best: Hit | None = GOOD, in_form: bool = False) -> Route:
+    return route(Reading(text, intent, 0.7, best, in_form), THRESHOLDS)
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "express_distress", None])
+def test_a_question_that_matches_an_entry_is_answered_whatever_intent_is_near(intent: str | None) -> None:
+    assert _route("免费体检一年几回", intent) == Route(GOOD.entry_id)
+
+
+def test_ask_policy_goes_to_rasas_policy_action_as_it_is() -> None:
+    assert _route("免费体检一年几回", "ask_policy") is TO_RASA
+
+
+def test_inside_a_form_the_family_answers_the_forms_question() -> None:
+    assert _route("腿脚不好 出不了门", "out_of_scope", in_form=True) is TO_RASA
+
+
+def test_nothing_close_enough_or_nothing_loaded_goes_to_rasa() -> None:
+    assert _route("今天天气不错", "out_of_scope", best=WEAK) is TO_RASA
+    assert _route("今天天气不错", "out_of_scope", best=None) is TO_RASA
+
+
+def test_follow_ups_stay_with_the_entry_discussed_before() -> None:
+    assert _route("那找谁办", "out_of_scope") is TO_RASA
+
+
+def test_the_entitlement_check_only_for_what_am_i_entitled_to() -> None:
+    assert _route("退休金没几个钱 能给点补助不", "check_entitlement") == Route(GOOD.entry_id)
+    assert _route("我们这样的到底能享受点啥", "check_entitlement") is TO_RASA
+
+
+def test_case_status_only_for_ones_own_application() -> None:
+    assert _route("健康档案在哪建", "ask_case_status") == Route(GOOD.entry_id)
+    assert _route("我的申请办得怎么样了", "ask_case_status") is TO_RASA
+
+
+@pytest.mark.parametrize("intent", ["request_legal_aid", "request_psych_support"])
+def test_a_question_about_an_intake_is_answered_and_the_intake_offered(intent: str) -> None:
+    assert _route("律师能上家来不", intent) == Route(GOOD.entry_id)
+    assert _route("法律援助要钱吗", intent) == Route(GOOD.entry_id)
+    assert _route("我想申请 麻烦您给我登记一下", intent) is TO_RASA
+
+
+@pytest.mark.parametrize("intent", ["greet", "thank", "affirm", "request_human", "express_crisis"])
+def test_everything_else_stays_with_rasa_and_the_handoff(intent: str) -> None:
+    assert _route("好的", intent) is TO_RASA
+
+
+def test_the_payload_makes_rasa_answer_that_entry() -> None:
+    assert entry_payload("new-hope-home") == '/ask_policy{"kb_entry": "new-hope-home"}'
