@@ -160,12 +160,21 @@ class Router:
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
-            after = await asyncio.to_thread(self._gate.after_rasa, family, before, signals)
+            intent = None if signals else await self._intent(family.text[: self._max_chars])
+            after = await asyncio.to_thread(self._gate.after_rasa, family, before, signals, intent)
             if after.notified:
                 self._wake_watch()
             mine = [_reply(utterance) for utterance in after.replies]
             replies = mine if after.replaces_rasa else replies + mine
         return replies or [Reply(texts.NO_ANSWER)]
+
+    async def _intent(self, text: str) -> str | None:
+        """Rasa's intent for a text; None when Rasa cannot be asked."""
+        try:
+            intent, _confidence = await self._rasa.parse(text)
+        except RasaUnavailable:
+            return None
+        return intent
 
     async def _answer_while_waiting(self, family: FamilyMessage) -> list[Reply]:
         """A policy question asked while waiting for a person is answered, marked as such."""

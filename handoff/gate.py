@@ -37,6 +37,7 @@ from handoff.risk import RiskLevel, default_lexicon
 from handoff.safety import (
     LEXICON,
     NO_RISK,
+    PRACTICAL_INTENTS,
     REQUEST_HUMAN_INTENT,
     Answer,
     SafetyNet,
@@ -327,12 +328,19 @@ class Gate:
 
     # --- after Rasa -----------------------------------------------------------------
 
-    def after_rasa(self, message: FamilyMessage, before: Turn, signals: Sequence[dict[str, Any]]) -> Turn:
+    def after_rasa(
+        self,
+        message: FamilyMessage,
+        before: Turn,
+        signals: Sequence[dict[str, Any]],
+        intent: str | None = None,
+    ) -> Turn:
         """Rasa's intents as a second signal: they can add to what the screen found, never lower it.
 
         Rasa's crisis confirms a weaker source's crisis found before Rasa; alone, either one
-        asks directly. Called with no signals when the turn still has an unconfirmed crisis
-        (Rasa found nothing, or is down).
+        asks directly, unless Rasa read the message as a practical one (``intent``). Called
+        with no signals when the turn still has an unconfirmed crisis (Rasa found nothing,
+        or is down).
         """
         intents = [str(signal.get("intent", "")) for signal in signals]
         said = combine(from_intent(intent, message.text) for intent in intents)
@@ -349,7 +357,8 @@ class Gate:
         if REQUEST_HUMAN_INTENT in intents:
             # Rasa's own words stay (a paused intake form says how to pick it up again).
             return self._queue(message, self._requested_priority(message.sender, verdict, now), verdict, now)
-        if (verdict.unconfirmed or before.unconfirmed) is not None and not before.asked:
+        practical = verdict.unconfirmed is None and intent in PRACTICAL_INTENTS
+        if (verdict.unconfirmed or before.unconfirmed) is not None and not before.asked and not practical:
             self._record(message, verdict, now)
             self._ask_question(message.sender, now)
             # After a weaker source's alarm, Rasa's answer to the question stays, the ask follows it.

@@ -52,6 +52,16 @@ INTENT_LEVELS = {
 
 REQUEST_HUMAN_INTENT = "request_human"
 
+PRACTICAL_INTENTS = frozenset(
+    {
+        "ask_policy", "check_entitlement", "ask_case_status", "request_legal_aid", "request_psych_support",
+        REQUEST_HUMAN_INTENT, "greet", "thank", "goodbye", "affirm", "deny", "bot_challenge",
+    }
+)  # fmt: skip
+"""Intents of a practical message. The classifier's crisis alone on one is not asked about:
+on blind round 5 it was a question about homes, care or adoption every time, while the
+lexicon (method words outrank a practical question) still catches risk inside one."""
+
 SIGNAL_KEY = "helpline_signal"
 """The custom item Rasa's hand-off action answers with; the router takes it out of every reply."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handoff import crisis, queue, texts
 from handoff.gate import FamilyMessage, Gate, Turn
 from handoff.models import Notification, Priority, Signal, Ticket
-from handoff.risk import RiskAssessment, RiskLevel
+from handoff.risk import RiskAssessment, RiskLevel, RiskSignal
 from handoff.safety import LexiconSource, SafetyNet
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 
@@ -361,3 +361,20 @@ def test_the_last_single_offer_is_remembered_once(gate: Gate) -> None:
     assert gate.take_offer("fam") is None
     gate.remember_offer("fam", None)
     assert gate.take_offer("fam") is None
+
+
+def test_another_sources_crisis_alone_on_a_practical_message_is_not_asked_about(sessions) -> None:
+    class Worried:
+        name = "classifier"
+
+        def assess(self, text_: str) -> RiskAssessment:
+            signal = RiskSignal(RiskLevel.CRISIS, "classifier", "p_crisis=0.90", text_)
+            return RiskAssessment(RiskLevel.CRISIS, (signal,))
+
+    gate = Gate(sessions, SafetyNet([LexiconSource(), Worried()]), 5.0)
+    message = FamilyMessage("fam", "rest", "我们老两口想住养老院 能优先安排吗", next(_ids))
+    before = gate.before_rasa(message)
+    after = gate.after_rasa(message, before, [], intent="ask_policy")
+    assert after.replies == [] and not after.replaces_rasa
+    with sessions() as session:
+        assert session.scalar(select(Signal.source)) == "classifier", "still kept for the summary"
