@@ -206,9 +206,11 @@ class Router:
         )
         intent, confidence = parsed if isinstance(parsed, tuple) else (None, 0.0)
         in_form, last_entry = state if isinstance(state, tuple) else (False, None)
+        in_context = None
         if follows_on and last_entry is not None:
-            best = await asyncio.to_thread(knowledge.best_in_context, text, last_entry) or best
-        return route(Reading(text, intent, confidence, best, in_form), knowledge.thresholds)
+            in_context = await asyncio.to_thread(knowledge.best_in_context, text, last_entry)
+        reading = Reading(text, intent, confidence, in_context or best, in_form, in_context is not None)
+        return route(reading, knowledge.thresholds)
 
     def _without_rasa(self, way: Route) -> list[dict[str, Any]]:
         """Rasa is down: a policy question is still answered from the knowledge base."""

@@ -37,7 +37,7 @@ ANSWERED_WHATEVER_THE_INTENT = frozenset({"out_of_scope", "nlu_fallback", "expre
 goes to Rasa's policy action as it is, which answers it the same way (and weighs close calls)."""
 
 _QUESTION = re.compile(
-    r"[吗么嘛？?]|不[呢啊呀]?[？?。\s]*$|没[有]?[呢啊呀]?[？?。\s]*$|能不能|可不可以|是不是|有没有|要不要|"
+    r"[吗么嘛呢？?]|不[呢啊呀]?[？?。\s]*$|没[有]?[呢啊呀]?[？?。\s]*$|能不能|可不可以|是不是|有没有|要不要|"
     r"要钱|收费|花钱|多少|几[回次个天]|啥|什么|怎么|咋|哪|谁|管用|算不算|行不行"
 )
 """A question rather than a request: 律师能上家来不, 法律援助要钱吗, 心理热线是真的不."""
@@ -63,6 +63,8 @@ class Reading:
     confidence: float
     best: Hit | None
     in_form: bool
+    in_context: bool = False
+    """``best`` was found with the entry discussed before (a follow-up such as 那要是…呢)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def route(reading: Reading, thresholds: Thresholds) -> Route:
     intent = reading.intent
     if intent is None or intent in ANSWERED_WHATEVER_THE_INTENT:
         return Route(best.entry_id)
+    if intent == ASK_POLICY and reading.in_context:
+        return Route(best.entry_id)  # Rasa's policy action would search the words without their topic
     if intent == CHECK_ENTITLEMENT and not _ENTITLEMENT_REQUEST.search(reading.text):
         return Route(best.entry_id)
     if intent == ASK_CASE_STATUS and not _OWN_APPLICATION.search(reading.text):

@@ -6,7 +6,7 @@ import pytest
 
 from knowledge.answers import Thresholds
 from knowledge.retrieval import Hit
-from knowledge.routing import TO_RASA, Reading, Route, entry_payload, route
+from knowledge.routing import TO_RASA, Reading, Route, elliptical, entry_payload, route
 
 THRESHOLDS = Thresholds(confident=0.92, close=0.904, margin=0.005)
 GOOD = Hit("medical-free-annual-checkup", 0.95, 0.93)
@@ -22,8 +22,15 @@ def test_a_question_that_matches_an_entry_is_answered_whatever_intent_is_near(in
     assert _route("免费体检一年几回", intent) == Route(GOOD.entry_id)
 
 
-def test_ask_policy_goes_to_rasas_policy_action_as_it_is() -> None:
+def test_ask_policy_goes_to_rasas_policy_action_as_it_is_unless_read_with_the_topic_before() -> None:
     assert _route("免费体检一年几回", "ask_policy") is TO_RASA
+    follow_up = Reading("那我老伴户口在外地呢", "ask_policy", 0.9, GOOD, in_form=False, in_context=True)
+    assert route(follow_up, THRESHOLDS) == Route(GOOD.entry_id)
+
+
+def test_a_follow_up_is_told_by_its_first_or_last_words() -> None:
+    assert elliptical("那要是在家养老呢") and elliptical("要是我走不动道呢") and elliptical("那找谁")
+    assert not elliptical("免费体检一年几回")
 
 
 def test_inside_a_form_the_family_answers_the_forms_question() -> None:
