@@ -16,13 +16,14 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test test-fast lint nlu-validate nlu-eval kb-eval model train bench clean
+.PHONY: help setup run test test-fast lint nlu-validate nlu-eval kb-eval eval model train bench clean
 
 help:
 	@echo "make run        install what is missing, then start Rasa, the action server and the gateway"
 	@echo "make test       install what is missing, then run lint and the whole test suite"
 	@echo "make nlu-eval   intent accuracy, macro-F1 and confusion matrix on nlu/eval/"
 	@echo "make kb-eval    policy answers: top-1 accuracy and null handling on knowledge/eval/"
+	@echo "make eval       the blind rounds end to end through the REST webhook, one table (docs/evaluation.md)"
 	@echo "make bench      print the performance figures"
 
 $(APP_STAMP): requirements/app.txt requirements/dev.txt requirements/app.lock pyproject.toml
@@ -72,6 +73,10 @@ nlu-eval: train
 
 kb-eval: $(APP_STAMP) model
 	$(VENV)/bin/python -m knowledge.evaluate
+
+# Every blind round in tests/data/blind/ against a private copy of the assistant; ROUND=path for one.
+eval: setup
+	$(VENV)/bin/python -m bench.blind_eval $(ROUND)
 
 # Each benchmark is a Python module that prints its own figures; add yours to the list.
 BENCH_MODULES := knowledge.bench bench.handoff_latency
