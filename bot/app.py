@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from handoff.notify import LogNotifier
 from handoff.safety import LexiconSource, SafetyNet
 from handoff.watch import Watch
 from helpline.db import make_engine, make_session_factory
+from helpline.secrets import server_secret
 from helpline.settings import Settings, load_settings
 from knowledge.live import LiveKnowledge
 
@@ -31,6 +33,11 @@ MAX_BODY_BYTES = 256 * 1024
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings (database URL, Rasa URL)."""
     settings = settings or load_settings()
+    if not settings.rest_token and not _loopback(settings.host):
+        raise SystemExit(
+            f"HELPLINE_HOST={settings.host} is reachable beyond this machine: set HELPLINE_REST_TOKEN, "
+            "the shared secret of the REST webhook, or bind to 127.0.0.1 behind a reverse proxy."
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = make_session_factory(engine)
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
     app.state.settings = settings
+    app.state.secret = server_secret(settings)
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.rasa = rasa
@@ -88,6 +96,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(telegram_webhook.router)
     _add_input_guards(app)
     return app
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _error_locations(error: RequestValidationError) -> list[dict[str, str]]:

@@ -41,6 +41,11 @@ class Settings:
     database_url: str = f"sqlite:///{VAR_DIR / 'helpline.db'}"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Shared secret of the REST webhook (a trusted integration's bearer token). Empty: open, which
+    # is allowed only while the gateway binds to loopback.
+    rest_token: str = ""
+    # Key the per-conversation poll keys are derived from; empty: a random one kept in var/secret_key.
+    secret_key: str = ""
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout: float = 10.0
@@ -89,6 +94,8 @@ def load_settings() -> Settings:
         database_url=_env("HELPLINE_DATABASE_URL", Settings.database_url),
         host=_env("HELPLINE_HOST", Settings.host),
         port=_env_int("HELPLINE_PORT", Settings.port),
+        rest_token=_env("HELPLINE_REST_TOKEN", Settings.rest_token),
+        secret_key=_env("HELPLINE_SECRET_KEY", Settings.secret_key),
         rasa_url=_env("HELPLINE_RASA_URL", Settings.rasa_url).rstrip("/"),
         action_server_url=_env("HELPLINE_ACTION_SERVER_URL", Settings.action_server_url).rstrip("/"),
         rasa_timeout=_env_float("HELPLINE_RASA_TIMEOUT", Settings.rasa_timeout),

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 
 from bot.app import create_app
@@ -16,6 +17,7 @@ from handoff.models import Event, FollowUp, Notification
 from helpline.access_log import accesses
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
+from helpline.secrets import chat_key
 from helpline.settings import load_settings
 from helpline.users import Role, add_user
 from intake.drafts import save_draft
@@ -167,16 +169,21 @@ def test_a_whole_hand_off_over_http(client: TestClient) -> None:
         )
 
 
+def _poll(client: TestClient, sender: str, **params: object) -> Response:
+    key = chat_key(client.app.state.secret, "rest", sender)
+    return client.get(f"/api/v1/chats/{sender}/messages", params={"key": key, **params})
+
+
 def test_rest_families_poll_for_what_counselors_say(client: TestClient) -> None:
     counselor = _auth(client, "c1")
     ticket = _queue(client, "web-family", "人工")
-    first = client.get("/api/v1/chats/web-family/messages").json()
+    first = _poll(client, "web-family").json()
     assert first["handoff"] == {"id": ticket, "status": "waiting", "priority": "requested", "position": 1}
     cursor = first["cursor"]
     client.post(f"{HANDOFFS}/{ticket}/claim", headers=counselor)
     client.post(f"{HANDOFFS}/{ticket}/messages", json={"text": "您好，我是小李"}, headers=counselor)
     client.post(f"{HANDOFFS}/{ticket}/close", json={"outcome": "resolved"}, headers=counselor)
-    later = client.get("/api/v1/chats/web-family/messages", params={"after": cursor}).json()
+    later = _poll(client, "web-family", after=cursor).json()
     assert [(m["author"], m["text"][:4]) for m in later["messages"]] == [
         ("bot", "工作人员"),
         ("counselor", "您好，我"),
@@ -184,11 +191,21 @@ def test_rest_families_poll_for_what_counselors_say(client: TestClient) -> None:
     ]
     assert later["messages"][-1]["custom"]["handoff"]["status"] == "closed"
     assert later["handoff"] is None
-    assert (
-        client.get("/api/v1/chats/web-family/messages", params={"after": later["cursor"]}).json()["messages"]
-        == []
-    )
-    assert client.get("/api/v1/chats/web-family/messages", params={"after": -1}).status_code == 400
+    assert _poll(client, "web-family", after=later["cursor"]).json()["messages"] == []
+    assert _poll(client, "web-family", after=-1).status_code == 400
+
+
+def test_a_conversation_is_read_back_only_with_its_own_key(client: TestClient) -> None:
+    answered = client.post("/webhooks/rest/webhook", json={"sender": "web-family", "message": "你好"})
+    key = answered.headers["X-Helpline-Chat-Key"]
+    assert all("chat_key" not in str(item) for item in answered.json()), "the body stays Rasa's"
+    assert key == chat_key(client.app.state.secret, "rest", "web-family")
+    url = "/api/v1/chats/web-family/messages"
+    assert client.get(url, params={"key": key}).status_code == 200
+    assert client.get(url).status_code in (400, 422)
+    assert client.get(url, params={"key": "0" * 32}).status_code == 404
+    other = chat_key(client.app.state.secret, "rest", "someone-else")
+    assert client.get(url, params={"key": other}).status_code == 404
 
 
 def test_polling_serves_rest_conversations_only(client: TestClient) -> None:
@@ -197,7 +214,7 @@ def test_polling_serves_rest_conversations_only(client: TestClient) -> None:
         both_ways = [(Direction.INBOUND, Author.FAMILY), (Direction.OUTBOUND, Author.BOT)]
         for direction, author in both_ways:
             record(session, sender="tg-42", channel="telegram", direction=direction, author=author, text="hi")
-    polled = client.get("/api/v1/chats/tg-42/messages").json()
+    polled = _poll(client, "tg-42").json()
     assert polled == {"messages": [], "cursor": 0, "handoff": None}
 
 

@@ -104,7 +104,9 @@ def test_a_gateway_crash_mid_handoff_loses_no_message_and_no_ticket(gateway: Gat
     counselor = _counselor(settings)
     api = f"{gateway.url}/api/v1/handoffs"
     ticket = gateway.say("fam", "我想自杀")[-1]["custom"]["handoff"]["id"]
-    gateway.say("fam", "有人吗")
+    key = httpx.post(f"{gateway.url}{WEBHOOK}", json={"sender": "fam", "message": "有人吗"}).headers[
+        "X-Helpline-Chat-Key"
+    ]
     gateway.crash()
     gateway.start()
     assert gateway.say("fam", "还在等")[-1]["custom"]["handoff"]["id"] == ticket
@@ -117,7 +119,7 @@ def test_a_gateway_crash_mid_handoff_loses_no_message_and_no_ticket(gateway: Gat
     family = [m["text"] for m in transcript if m["author"] == "family"]
     assert family == ["我想自杀", "有人吗", "还在等", "谢谢你来"]
     assert [m["text"] for m in transcript if m["author"] == "counselor"] == ["您好，我是值班的咨询师"]
-    polled = httpx.get(f"{gateway.url}/api/v1/chats/fam/messages").json()
+    polled = httpx.get(f"{gateway.url}/api/v1/chats/fam/messages", params={"key": key}).json()
     assert polled["messages"][-1]["text"] == "您好，我是值班的咨询师"
     assert len(httpx.get(api, params={"status": "active"}, headers=counselor).json()) == 1
     assert httpx.get(api, headers=counselor).json() == []

@@ -22,6 +22,7 @@ from handoff.models import Ticket
 from helpline import migrate
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.messages import Message
+from helpline.secrets import chat_key
 from helpline.settings import Settings, load_settings
 from tests.conftest import free_port
 
@@ -141,7 +142,8 @@ def test_a_restarted_gateway_carries_on_with_the_same_ticket(settings) -> None:
         assert replies[-1]["custom"]["handoff"] == opened
         assert bot_texts.ASSISTANT_UNAVAILABLE not in _words(replies)
     with TestClient(create_app(settings)) as third:
-        polled = third.get("/api/v1/chats/fam/messages").json()
+        key = chat_key(third.app.state.secret, "rest", "fam")
+        polled = third.get("/api/v1/chats/fam/messages", params={"key": key}).json()
     assert polled["handoff"] == opened
     assert sum("010-82951332" in m.get("text", "") for m in polled["messages"]) == 1
     assert len(_tickets(settings)) == 1

@@ -106,3 +106,25 @@ def test_openapi_documents_the_webhook_body(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"][WEBHOOK]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["sender"] and "message" in schema["properties"]
+
+
+def test_with_a_rest_token_the_webhook_needs_it(database_url: str) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    base = replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    with TestClient(create_app(replace(base, rest_token="s3cret"))) as guarded:
+        body = {"sender": "u1", "message": "你好"}
+        assert guarded.post(WEBHOOK, json=body).status_code == 401
+        assert guarded.post(WEBHOOK, json=body, headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert guarded.post(WEBHOOK, json=body, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    inbound = [m.text for m in _stored(database_url) if m.direction == "in"]
+    assert inbound == ["你好"], "a refused request stores nothing"
+
+
+def test_a_gateway_reachable_beyond_this_machine_refuses_to_start_without_a_token() -> None:
+    with pytest.raises(SystemExit, match="HELPLINE_REST_TOKEN"):
+        create_app(replace(load_settings(), host="0.0.0.0"))
+
+
+def test_telegram_sender_ids_belong_to_telegram(client: TestClient, database_url: str) -> None:
+    assert client.post(WEBHOOK, json={"sender": "tg-42", "message": "你好"}).status_code == 400
+    assert _stored(database_url) == []
