@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +13,7 @@ from bot import health, webhook
 from bot.api import cases, chats, handoffs, kb
 from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
-from bot.router import Router
+from bot.router import Router, Throttle
 from bot.telegram import app as telegram
 from bot.telegram import webhook as telegram_webhook
 from handoff.classifier import BackgroundClassifier
@@ -24,7 +23,7 @@ from handoff.safety import LexiconSource, SafetyNet
 from handoff.watch import Watch
 from helpline.db import make_engine, make_session_factory
 from helpline.secrets import server_secret
-from helpline.settings import Settings, load_settings
+from helpline.settings import Settings, is_loopback, load_settings
 from knowledge.live import LiveKnowledge
 
 MAX_BODY_BYTES = 256 * 1024
@@ -33,7 +32,7 @@ MAX_BODY_BYTES = 256 * 1024
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings (database URL, Rasa URL)."""
     settings = settings or load_settings()
-    if not settings.rest_token and not _loopback(settings.host):
+    if not settings.rest_token and not is_loopback(settings.host):
         raise SystemExit(
             f"HELPLINE_HOST={settings.host} is reachable beyond this machine: set HELPLINE_REST_TOKEN, "
             "the shared secret of the REST webhook, or bind to 127.0.0.1 behind a reverse proxy."
@@ -82,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.watch.wake,
         screen_deadline=settings.screen_deadline,
         knowledge=app.state.knowledge,
+        throttle=Throttle(settings.rate_per_sender, settings.rate_per_address),
     )
     channel = telegram.Gateway(
         sessions, app.state.router, rasa, app.state.delivery, app.state.watch.notifiers
@@ -96,13 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(telegram_webhook.router)
     _add_input_guards(app)
     return app
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _error_locations(error: RequestValidationError) -> list[dict[str, str]]:

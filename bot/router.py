@@ -18,9 +18,12 @@ import asyncio
 import logging
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import texts
@@ -42,11 +45,33 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Inbound:
-    """A family's message as any channel delivers it."""
+    """A family's message as any channel delivers it; ``address`` is the client's, where known
+    and not this machine's own (a local integration, or the reverse proxy without its header)."""
 
     sender: str
     channel: str
     text: str
+    address: str | None = None
+
+
+class Throttle:
+    """Messages per family and per client address (the ``limits`` library, moving windows).
+
+    Past a limit a message is still stored and screened, and a crisis still gets its words
+    and the help lines, but nothing reaches Rasa or opens another ticket: one client
+    cannot flood the queue or page the supervisor.
+    """
+
+    def __init__(self, per_sender: str, per_address: str) -> None:
+        self._window = MovingWindowRateLimiter(MemoryStorage())
+        self._per_sender = parse(per_sender)
+        self._per_address = parse(per_address)
+
+    def allows(self, message: Inbound) -> bool:
+        sender_ok = self._window.hit(self._per_sender, message.channel, message.sender)
+        address = message.address
+        address_ok = address is None or self._window.hit(self._per_address, "address", address)
+        return sender_ok and address_ok
 
 
 class Router:
@@ -61,6 +86,7 @@ class Router:
         wake_watch: Callable[[], None] = lambda: None,
         screen_deadline: float = 1.0,
         knowledge: LiveKnowledge | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -69,16 +95,32 @@ class Router:
         self._wake_watch = wake_watch
         self._screen_deadline = screen_deadline
         self._knowledge = knowledge
+        self._throttle = throttle
 
     async def handle(self, message: Inbound) -> list[Reply]:
         """Answer one message; the replies are stored before they are returned."""
-        message = Inbound(message.sender, message.channel, without_controls(message.text))
+        message = replace(message, text=without_controls(message.text))
         message_id = await asyncio.to_thread(self._store_inbound, message)
+        if self._throttle is not None and not self._throttle.allows(message):
+            return await self._throttled(message, message_id)
         accepted = await asyncio.to_thread(self._accepted_offer, message)
         replies = await self._respond(message, message_id, accepted)
         await asyncio.to_thread(self._store_replies, message, replies)
         await asyncio.to_thread(self._remember_offer, message.sender, replies)
         return replies + await asyncio.to_thread(self._handoff_state, message.sender)
+
+    async def _throttled(self, message: Inbound, message_id: int | None) -> list[Reply]:
+        """Past the rate limit: screened, a crisis answered with its words and raising the family's
+        open ticket, but no new ticket and no Rasa."""
+        verdict = await self._gate.safety.assess_soon(message.text, self._screen_deadline)
+        family = FamilyMessage(message.sender, message.channel, message.text, message_id)
+        if await asyncio.to_thread(self._gate.escalate_only, family, verdict):
+            self._wake_watch()
+        words = self._gate.words_only(verdict)
+        replies = [_reply(utterance) for utterance in words] or [Reply(texts.TOO_FAST)]
+        await asyncio.to_thread(self._store_replies, message, replies)
+        log.warning("message %s over the rate limit: stored and screened only", message_id)
+        return replies
 
     def _accepted_offer(self, message: Inbound) -> str | None:
         """The button a "行" / "好啊 那您给我申请一个" presses: the one the bot offered last turn."""

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.router import Inbound, Router
 from bot.telegram.senders import SENDER_PREFIX
 from helpline.secrets import chat_key, same
+from helpline.settings import is_loopback
 
 router = APIRouter()
 
@@ -68,10 +69,16 @@ async def rest_webhook(request: Request, response: Response) -> list[dict[str, A
         raise HTTPException(status_code=400, detail="这个会话编号留给 Telegram 使用，请换一个。")
     message_router: Router = request.app.state.router
     replies = await message_router.handle(
-        Inbound(sender=body.sender, channel=REST_CHANNEL, text=body.message)
+        Inbound(body.sender, REST_CHANNEL, body.message, _remote_address(request))
     )
     response.headers[CHAT_KEY_HEADER] = chat_key(request.app.state.secret, REST_CHANNEL, body.sender)
     return [reply.to_rest(body.sender) for reply in replies]
+
+
+def _remote_address(request: Request) -> str | None:
+    """The client's address for rate limits; None for this machine (local integrations, tests)."""
+    host = request.client.host if request.client else None
+    return None if host is None or is_loopback(host) else host
 
 
 def _check_token(request: Request) -> None:

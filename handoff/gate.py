@@ -147,10 +147,31 @@ class Gate:
 
     def _without_database(self, verdict: Verdict) -> Turn:
         """The database is failing: a crisis or an emergency still gets its words and numbers."""
+        words = self.words_only(verdict)
+        return Turn(words, level=verdict.level) if words else Turn(ask_rasa=True, level=verdict.level)
+
+    def escalate_only(self, message: FamilyMessage, verdict: Verdict) -> bool:
+        """Past a rate limit: raise the family's open ticket for a crisis or an emergency, open none.
+
+        Returns whether a ticket was raised (counselors have a notice waiting)."""
+        priority = Priority.for_risk(verdict.level)
+        if priority not in (Priority.CRISIS, Priority.EMERGENCY):
+            return False
+        try:
+            with transaction(self._sessions) as session:
+                ticket = queue.open_ticket_of(session, message.sender)
+                _record_signals(session, message, verdict, utcnow())
+                return ticket is not None and queue.escalate(session, ticket, priority, utcnow())
+        except Exception:
+            log.exception("could not raise the open ticket of message %s", message.message_id)
+            return False
+
+    def words_only(self, verdict: Verdict) -> list[Utterance]:
+        """A crisis's or an emergency's words and numbers without a ticket; nothing for the rest."""
         priority = Priority.for_risk(verdict.level)
         if priority in (Priority.CRISIS, Priority.EMERGENCY):
-            return Turn(self._opening_words(priority, verdict, PLACE_UNKNOWN), level=verdict.level)
-        return Turn(ask_rasa=True, level=verdict.level)
+            return self._opening_words(priority, verdict, PLACE_UNKNOWN)
+        return []
 
     def _decide(self, message: FamilyMessage, verdict: Verdict, state: _State, now: datetime) -> Turn:
         if state.question_pending:

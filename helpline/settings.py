@@ -7,6 +7,7 @@ behaviour without touching code. The README lists each of them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,10 @@ class Settings:
     kb_close: float = 0.904
     kb_margin: float = 0.005
     max_message_chars: int = 2000
+    # Messages past these rates are still stored and screened (a crisis still gets the help
+    # lines) but reach neither Rasa nor the queue: per family, and per client address.
+    rate_per_sender: str = "20/minute"
+    rate_per_address: str = "120/minute"
     # Hand-off watch loop: check in on a waiting family every N s (at most M times), repeat the
     # crisis lines and page a supervisor when nobody claims; wait estimate per place in the queue.
     handoff_checkin_seconds: float = 120.0
@@ -88,6 +93,14 @@ class Settings:
         return None if self.vector_store == "off" else Path(self.vector_store)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether an address or host name is this machine's own."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def load_settings() -> Settings:
     """Read the environment once; callers pass the result on instead of re-reading."""
     return Settings(
@@ -109,6 +122,8 @@ def load_settings() -> Settings:
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
         kb_margin=_env_float("HELPLINE_KB_MARGIN", Settings.kb_margin),
         max_message_chars=_env_int("HELPLINE_MAX_MESSAGE_CHARS", Settings.max_message_chars),
+        rate_per_sender=_env("HELPLINE_RATE_PER_SENDER", Settings.rate_per_sender),
+        rate_per_address=_env("HELPLINE_RATE_PER_ADDRESS", Settings.rate_per_address),
         vector_store=_env("HELPLINE_VECTOR_STORE", Settings.vector_store),
         handoff_checkin_seconds=_env_float(
             "HELPLINE_HANDOFF_CHECKIN_SECONDS", Settings.handoff_checkin_seconds

@@ -213,3 +213,23 @@ def test_thanks_after_an_answer_is_no_yes(client, settings) -> None:
     _say(client, "你好")
     _say(client, "好的 谢谢")
     assert _tickets(settings) == []
+
+
+def test_past_the_rate_limit_messages_are_kept_and_a_crisis_still_gets_the_lines(settings) -> None:
+    with TestClient(create_app(replace(settings, rate_per_sender="3/minute"))) as client:
+        for text in ["你好", "在吗", "人工"]:
+            _say(client, text, sender="flood")
+        slowed = _say(client, "在吗在吗", sender="flood")
+        assert _words(slowed) == [bot_texts.TOO_FAST]
+        crisis = _say(client, "我不想活了", sender="flood")
+        assert crisis[0]["text"] == texts.CRISIS_WARM and "010-82951332" in "".join(_words(crisis))
+    assert [t.priority for t in _tickets(settings)] == ["crisis"], "the open ticket is raised, none opened"
+    with TestClient(create_app(replace(settings, rate_per_sender="0/minute"))) as client:
+        _say(client, "我不想活了", sender="new")
+    assert len(_tickets(settings)) == 1, "no ticket opened past the limit"
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        query = select(Message.text).where(Message.sender == "flood", Message.direction == "in")
+        inbound = list(session.scalars(query.order_by(Message.id)))
+    engine.dispose()
+    assert inbound == ["你好", "在吗", "人工", "在吗在吗", "我不想活了"], "nothing is lost"
