@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import health, webhook
 from bot.api import cases, chats, handoffs, kb
@@ -98,6 +100,51 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+class _TooLarge(Exception):
+    """The body grew past the limit while it was being read."""
+
+
+class BodyLimit:
+    """413 for a body over ``limit`` bytes, whether it says its length or streams in chunks.
+
+    Checking Content-Length alone let a chunked body of any size through; here the bytes
+    are counted as the app reads them, and reading stops at the limit.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(status_code=413, content={"detail": "内容太长了，请分几次发送。"})
+    await response(scope, receive, send)
+
+
 def _error_locations(error: RequestValidationError) -> list[dict[str, str]]:
     """Where the request was wrong, without echoing what was sent (it may be personal)."""
     return [{"loc": ".".join(str(part) for part in e["loc"]), "type": e["type"]} for e in error.errors()]
@@ -106,12 +153,7 @@ def _error_locations(error: RequestValidationError) -> list[dict[str, str]]:
 def _add_input_guards(app: FastAPI) -> None:
     """Malformed or oversized requests get a clear 4xx in Chinese, never a 500."""
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse(status_code=413, content={"detail": "内容太长了，请分几次发送。"})
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -45,16 +46,24 @@ async def _action_server(url: str) -> dict[str, Any]:
     return {"ok": False, "error": f"not ready (HTTP {response.status_code})"}
 
 
+def _loaded(ready: bool, done: bool) -> dict[str, Any]:
+    """A part the gateway loads in the background: ready, still loading, or failed."""
+    if ready:
+        return {"ok": True}
+    return {"ok": False, "error": "failed to load" if done else "loading"}
+
+
 @router.get("/healthz")
 async def healthz(request: Request, response: Response) -> dict[str, Any]:
     """200 when every part is up, 503 with the failing parts named otherwise."""
     state = request.app.state
     rasa, model = await _rasa(state.rasa)
     parts = {
-        "database": _database(request),
+        "database": await asyncio.to_thread(_database, request),
         "rasa": rasa,
         "action_server": await _action_server(state.settings.action_server_url),
         "model": model,
+        "knowledge_in_gateway": _loaded(state.knowledge.ready, state.knowledge.loaded.is_set()),
     }
     healthy = all(part["ok"] for part in parts.values())
     response.status_code = 200 if healthy else 503

@@ -64,11 +64,12 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite, create the folder and set the pragmas above."""
     parsed = make_url(url)
+    # hide_parameters: an error must never write a family's message text into a log.
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite)
     return engine
 

@@ -128,3 +128,15 @@ def test_a_gateway_reachable_beyond_this_machine_refuses_to_start_without_a_toke
 def test_telegram_sender_ids_belong_to_telegram(client: TestClient, database_url: str) -> None:
     assert client.post(WEBHOOK, json={"sender": "tg-42", "message": "你好"}).status_code == 400
     assert _stored(database_url) == []
+
+
+def test_a_chunked_body_over_the_limit_is_refused_without_reading_it_all(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"sender": "u1", "message": "'
+        for _ in range(400):
+            yield "我".encode() * 1000
+        yield b'"}'
+
+    response = client.post(WEBHOOK, content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["detail"] == "内容太长了，请分几次发送。"
