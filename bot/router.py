@@ -31,7 +31,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.replies import Button, Reply, from_rasa
 from handoff.crisis import Utterance
 from handoff.gate import FamilyMessage, Gate, Turn
-from handoff.safety import SIGNAL_KEY
+from handoff.safety import FORM_ANSWER, SIGNAL_KEY
 from handoff.texts import HANDOFF_PHRASE
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
@@ -202,7 +202,7 @@ class Router:
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
-            intent = None if signals else await self._intent(family.text[: self._max_chars])
+            intent = None if signals else await self._reading_of(family)
             after = await asyncio.to_thread(self._gate.after_rasa, family, before, signals, intent)
             if after.notified:
                 self._wake_watch()
@@ -210,10 +210,14 @@ class Router:
             replies = mine if after.replaces_rasa else replies + mine
         return replies or [Reply(texts.NO_ANSWER)]
 
-    async def _intent(self, text: str) -> str | None:
-        """Rasa's intent for a text; None when Rasa cannot be asked."""
+    async def _reading_of(self, family: FamilyMessage) -> str | None:
+        """Rasa's intent for the message, or FORM_ANSWER when it answers an open form's question;
+        None when Rasa cannot be asked."""
         try:
-            intent, _confidence = await self._rasa.parse(text)
+            in_form, _last = await self._rasa.conversation(family.sender)
+            if in_form:
+                return FORM_ANSWER
+            intent, _confidence = await self._rasa.parse(family.text[: self._max_chars])
         except RasaUnavailable:
             return None
         return intent

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from handoff import notify, texts
 from handoff.crisis import Utterance
-from handoff.models import OPEN_STATUSES, Conversation, Event, FollowUp, Priority, Status, Ticket
+from handoff.models import OPEN_STATUSES, Conversation, Event, FollowUp, Priority, Signal, Status, Ticket
 from helpline.messages import Author, Direction, Message, record
 
 RECENT_WAITS = 20
@@ -385,3 +385,23 @@ def touch(session: Session, ticket: Ticket, now: datetime) -> None:
         .values(last_contact_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def erase_before(session: Session, cutoff: datetime) -> int:
+    """Blank what risk signals quoted and what tickets' events say, older than ``cutoff``.
+
+    Levels, categories, times and outcomes stay for the statistics (false alarms per level).
+    """
+    signals = session.execute(
+        update(Signal)
+        .where(Signal.at < cutoff, (Signal.sentence != "") | (Signal.term != ""))
+        .values(sentence="", term="")
+        .execution_options(synchronize_session=False)
+    )
+    events = session.execute(
+        update(Event)
+        .where(Event.at < cutoff, Event.text != "")
+        .values(text="")
+        .execution_options(synchronize_session=False)
+    )
+    return signals.rowcount + events.rowcount

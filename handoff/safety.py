@@ -51,16 +51,20 @@ INTENT_LEVELS = {
 """Rasa intents that are a second risk signal (never the only one: the lexicon runs first)."""
 
 REQUEST_HUMAN_INTENT = "request_human"
+FORM_ANSWER = "form_answer"
+"""Not Rasa's: what the gateway calls a message that answers an open form's question."""
 
 PRACTICAL_INTENTS = frozenset(
     {
         "ask_policy", "check_entitlement", "ask_case_status", "request_legal_aid", "request_psych_support",
         REQUEST_HUMAN_INTENT, "greet", "thank", "goodbye", "affirm", "deny", "bot_challenge",
+        "inform", "skip", "stop_form", "resume_form", FORM_ANSWER,
     }
 )  # fmt: skip
-"""Intents of a practical message. The classifier's crisis alone on one is not asked about:
-on blind round 5 it was a question about homes, care or adoption every time, while the
-lexicon (method words outrank a practical question) still catches risk inside one."""
+"""Intents of a practical message, and answers to a form's question. The classifier's crisis
+alone on one is not asked about: on blind round 5 it was a question about homes, care or
+adoption every time; a form's answer (有困难, 出不了门) answers the form. The lexicon still
+catches risk inside either (method words outrank a practical question)."""
 
 SIGNAL_KEY = "helpline_signal"
 """The custom item Rasa's hand-off action answers with; the router takes it out of every reply."""

@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff import cli as handoff_cli
-from helpline import migrate, users
-from helpline.db import make_engine, make_session_factory, transaction
+from handoff import queue
+from helpline import messages, migrate, users
+from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.settings import load_settings
+from intake import cases, drafts
 from intake import cli as intake_cli
 from knowledge import cli as knowledge_cli
 
@@ -79,12 +82,36 @@ def _register_users(subparsers: argparse._SubParsersAction) -> None:
     revoke.set_defaults(handler=_users_revoke)
 
 
+def _purge(_args: argparse.Namespace) -> int:
+    """Run daily (cron): everything past its retention, cases and conversations alike."""
+    settings = load_settings()
+    cutoff = utcnow() - timedelta(days=settings.message_retention_days)
+    with transaction(open_sessions()) as session:
+        erased = cases.erase_expired(session)
+        dropped = drafts.delete_expired(session)
+        blanked = messages.erase_before(session, cutoff)
+        quoted = queue.erase_before(session, cutoff)
+    print(
+        f"已删除 {erased} 个办结登记的个人信息、{dropped} 份过期草稿；"
+        f"清空 {blanked} 条超过 {settings.message_retention_days} 天的对话内容，"
+        f"以及 {quoted} 条风险摘录和工单备注。"
+    )
+    return 0
+
+
+def _register_purge(subparsers: argparse._SubParsersAction) -> None:
+    subparsers.add_parser("purge", help="erase personal data past its retention (run daily)").set_defaults(
+        handler=_purge
+    )
+
+
 REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _register_db,
     _register_users,
     knowledge_cli.register,
     handoff_cli.register,
     intake_cli.register,
+    _register_purge,
 )
 
 

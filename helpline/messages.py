@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, select
+from sqlalchemy import JSON, Index, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helpline.db import Base, utcnow
@@ -77,3 +77,18 @@ def since(
     if channel is not None:
         query = query.where(Message.channel == channel)
     return list(session.scalars(query.order_by(Message.id).limit(limit)))
+
+
+def erase_before(session: Session, cutoff: datetime) -> int:
+    """Blank the text and payload of every message older than ``cutoff``; returns how many.
+
+    The rows stay (ids are polling cursors, counts are statistics); what a family or a
+    counselor wrote goes.
+    """
+    result = session.execute(
+        update(Message)
+        .where(Message.created_at < cutoff, (Message.text != "") | Message.payload.is_not(None))
+        .values(text="", payload=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -66,6 +66,9 @@ class Settings:
     kb_close: float = 0.904
     kb_margin: float = 0.005
     max_message_chars: int = 2000
+    # Conversations (message texts, the sentences risk signals quote, ticket notes) older than
+    # this many days are blanked by `helpline purge`; levels, times and outcomes stay.
+    message_retention_days: int = 365
     # Messages past these rates are still stored and screened (a crisis still gets the help
     # lines) but reach neither Rasa nor the queue: per family, and per client address.
     rate_per_sender: str = "20/minute"
@@ -122,6 +125,7 @@ def load_settings() -> Settings:
         kb_close=_env_float("HELPLINE_KB_CLOSE", Settings.kb_close),
         kb_margin=_env_float("HELPLINE_KB_MARGIN", Settings.kb_margin),
         max_message_chars=_env_int("HELPLINE_MAX_MESSAGE_CHARS", Settings.max_message_chars),
+        message_retention_days=_env_int("HELPLINE_MESSAGE_RETENTION_DAYS", Settings.message_retention_days),
         rate_per_sender=_env("HELPLINE_RATE_PER_SENDER", Settings.rate_per_sender),
         rate_per_address=_env("HELPLINE_RATE_PER_ADDRESS", Settings.rate_per_address),
         vector_store=_env("HELPLINE_VECTOR_STORE", Settings.vector_store),
