@@ -197,8 +197,8 @@ class Router:
         way = await self._route(family)
         said = entry_payload(way.entry_id) if way.entry_id else family.text[: self._max_chars]
         items = await self._ask_rasa(family.sender, said)
-        if items is None:
-            items = await asyncio.to_thread(self._without_rasa, way)
+        if items is None or (not items and (way.entry_id or way.fallback)):
+            items = await asyncio.to_thread(self._without_rasa, way)  # Rasa, or its actions, failed
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
@@ -259,8 +259,9 @@ class Router:
         return route(reading, knowledge.thresholds)
 
     def _without_rasa(self, way: Route) -> list[dict[str, Any]]:
-        """Rasa is down: a policy question is still answered from the knowledge base."""
-        answer = self._knowledge.answer(way.entry_id) if self._knowledge and way.entry_id else None
+        """Rasa or its action server is down: a policy question is still answered from the knowledge base."""
+        entry_id = way.entry_id or way.fallback
+        answer = self._knowledge.answer(entry_id) if self._knowledge and entry_id else None
         if answer is None:
             return [{"text": texts.ASSISTANT_UNAVAILABLE}]
         items: list[dict[str, Any]] = [{"text": answer.text}, {"text": texts.REDUCED_SERVICE}]

@@ -73,6 +73,8 @@ class Route:
     measure with an intake offers it after the answer); without one, Rasa takes the message."""
 
     entry_id: str | None = None
+    fallback: str | None = None
+    """The entry to answer from if Rasa or its action server fails on this message."""
 
 
 TO_RASA = Route()
@@ -97,6 +99,8 @@ def route(reading: Reading, thresholds: Thresholds) -> Route:
         return Route(best.entry_id)
     if intent == ASK_POLICY and reading.in_context:
         return Route(best.entry_id)  # Rasa's policy action would search the words without their topic
+    if intent == ASK_POLICY:
+        return Route(fallback=best.entry_id)
     if intent == CHECK_ENTITLEMENT and not _ENTITLEMENT_REQUEST.search(reading.text):
         return Route(best.entry_id)
     if intent == ASK_CASE_STATUS and not _OWN_APPLICATION.search(reading.text):

@@ -33,6 +33,9 @@ def test_greeting_is_answered_in_chinese(gateway: TestClient) -> None:
 
 
 def test_healthz_is_green_with_everything_up(gateway: TestClient) -> None:
+    assert gateway.app.state.knowledge.loaded.wait(120), (
+        "the gateway's knowledge base loads in the background"
+    )
     body = gateway.get("/healthz").json()
     assert body["status"] == "ok", body
     assert body["parts"]["model"]["file"].endswith(".tar.gz")
