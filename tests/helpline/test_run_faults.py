@@ -67,7 +67,7 @@ class Assistant:
     def child(self, marker: str) -> int:
         """The pid of the supervisor's child whose command line holds ``marker``."""
         listing = subprocess.run(
-            ["ps", "--ppid", str(self.process.pid), "-o", "pid=,args="],
+            ["ps", "-ww", "--ppid", str(self.process.pid), "-o", "pid=,args="],
             capture_output=True,
             text=True,
             check=True,
