@@ -194,15 +194,13 @@ class Router:
         """Rasa's answer, with its hand-off signals taken out and given to the gate."""
         if before.reset_rasa_first:
             await self._reset_rasa(family.sender)
-        way = await self._route(family)
+        way, reading = await self._route(family)
         said = entry_payload(way.entry_id) if way.entry_id else family.text[: self._max_chars]
-        items = await self._ask_rasa(family.sender, said)
-        if items is None or (not items and (way.entry_id or way.fallback)):
-            items = await asyncio.to_thread(self._without_rasa, way)  # Rasa, or its actions, failed
+        items = await self._answer(family.sender, said, way)
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
-            intent = None if signals else await self._reading_of(family)
+            intent = None if signals else await self._reading_of(family, reading)
             after = await asyncio.to_thread(self._gate.after_rasa, family, before, signals, intent)
             if after.notified:
                 self._wake_watch()
@@ -210,9 +208,19 @@ class Router:
             replies = mine if after.replaces_rasa else replies + mine
         return replies or [Reply(texts.NO_ANSWER)]
 
-    async def _reading_of(self, family: FamilyMessage) -> str | None:
+    async def _answer(self, sender: str, said: str, way: Route) -> list[dict[str, Any]]:
+        """Rasa's reply items; when Rasa, or its action server on a policy question, fails,
+        the knowledge base's answer instead."""
+        items = await self._ask_rasa(sender, said)
+        if items is None or (not items and (way.entry_id or way.fallback)):
+            items = await asyncio.to_thread(self._without_rasa, way)
+        return items
+
+    async def _reading_of(self, family: FamilyMessage, reading: Reading | None) -> str | None:
         """Rasa's intent for the message, or FORM_ANSWER when it answers an open form's question;
-        None when Rasa cannot be asked."""
+        None when Rasa cannot be asked. The route's reading is used when there was one."""
+        if reading is not None:
+            return FORM_ANSWER if reading.in_form else reading.intent
         try:
             in_form, _last = await self._rasa.conversation(family.sender)
             if in_form:
@@ -224,39 +232,38 @@ class Router:
 
     async def _answer_while_waiting(self, family: FamilyMessage) -> list[Reply]:
         """A policy question asked while waiting for a person is answered, marked as such."""
-        way = await self._route(family)
+        way, _reading = await self._route(family)
         if way.entry_id is None:
             return []
-        items = await self._ask_rasa(family.sender, entry_payload(way.entry_id))
-        if items is None:
-            items = await asyncio.to_thread(self._without_rasa, way)
+        items = await self._answer(family.sender, entry_payload(way.entry_id), way)
         answer = [from_rasa(item) for item in items if not _is_signal(item)]
         return [Reply(texts.WHILE_WAITING), *answer] if answer else []
 
-    async def _route(self, family: FamilyMessage) -> Route:
-        """One decision from Rasa's intent, the best knowledge-base entry and any open form."""
+    async def _route(self, family: FamilyMessage) -> tuple[Route, Reading | None]:
+        """One decision from Rasa's intent, the best knowledge-base entry and any open form, and
+        the reading it was made from (None when nothing was worth asking Rasa about)."""
         knowledge = self._knowledge
         if knowledge is None or not knowledge.ready or family.text.startswith("/"):
-            return TO_RASA
+            return TO_RASA, None
         text = family.text[: self._max_chars]
         try:
             best = await asyncio.to_thread(knowledge.best, text)
         except Exception:
             log.exception("knowledge search failed; Rasa decides alone")
-            return TO_RASA
+            return TO_RASA, None
         follows_on = elliptical(text)
         if not follows_on and (best is None or best.semantic < knowledge.thresholds.close):
-            return TO_RASA  # nothing to answer from: no need to ask Rasa twice
+            return TO_RASA, None  # nothing to answer from: no need to ask Rasa twice
         parsed, state = await asyncio.gather(
             self._rasa.parse(text), self._rasa.conversation(family.sender), return_exceptions=True
         )
-        intent, confidence = parsed if isinstance(parsed, tuple) else (None, 0.0)
+        intent = parsed[0] if isinstance(parsed, tuple) else None
         in_form, last_entry = state if isinstance(state, tuple) else (False, None)
         in_context = None
         if follows_on and last_entry is not None:
             in_context = await asyncio.to_thread(knowledge.best_in_context, text, last_entry)
-        reading = Reading(text, intent, confidence, in_context or best, in_form, in_context is not None)
-        return route(reading, knowledge.thresholds)
+        reading = Reading(text, intent, in_context or best, in_form, in_context is not None)
+        return route(reading, knowledge.thresholds), reading
 
     def _without_rasa(self, way: Route) -> list[dict[str, Any]]:
         """Rasa or its action server is down: a policy question is still answered from the knowledge base."""

@@ -3,9 +3,9 @@
 Rasa's intent alone used to decide the route before the knowledge base was asked,
 so a question that mentioned 补助 started the entitlement questionnaire, a question
 about legal aid started the legal-aid intake, and a question about the health record
-got "no application found" (blind round 5, docs/evaluation.md). Here the intent, its
-confidence, the best knowledge-base match and whether a form is open are weighed
-once, in one place:
+got "no application found" (blind round 5, docs/evaluation.md). Here the intent, the
+best knowledge-base match and whether a form is open are weighed once, in one place
+(Rasa's confidence is not used: on round 5 it was about 1.0 for nearly every message):
 
 * inside a form, what the family types answers the form's question: Rasa as is;
 * a policy question gets its answer whatever other intent is near; the entitlement
@@ -60,7 +60,6 @@ class Reading:
 
     text: str
     intent: str | None
-    confidence: float
     best: Hit | None
     in_form: bool
     in_context: bool = False

@@ -14,7 +14,7 @@ WEAK = Hit("medical-free-annual-checkup", 0.80, 0.85)
 
 
 def _route(text: str, intent: str | None, best: Hit | None = GOOD, in_form: bool = False) -> Route:
-    return route(Reading(text, intent, 0.7, best, in_form), THRESHOLDS)
+    return route(Reading(text, intent, best, in_form), THRESHOLDS)
 
 
 @pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "express_distress", None])
@@ -24,7 +24,7 @@ def test_a_question_that_matches_an_entry_is_answered_whatever_intent_is_near(in
 
 def test_ask_policy_goes_to_rasas_policy_action_as_it_is_unless_read_with_the_topic_before() -> None:
     assert _route("免费体检一年几回", "ask_policy") == Route(fallback=GOOD.entry_id)
-    follow_up = Reading("那我老伴户口在外地呢", "ask_policy", 0.9, GOOD, in_form=False, in_context=True)
+    follow_up = Reading("那我老伴户口在外地呢", "ask_policy", GOOD, in_form=False, in_context=True)
     assert route(follow_up, THRESHOLDS) == Route(GOOD.entry_id)
 
 
