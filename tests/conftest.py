@@ -49,8 +49,27 @@ os.environ.setdefault("HELPLINE_RISK_CLASSIFIER_TIMEOUT", "0")
 
 
 def _postgres_schema_url(base_url: str, schema: str) -> str:
+    """Connections that work in ``schema`` and carry its name, so teardown can find them."""
     separator = "&" if "?" in base_url else "?"
-    return f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    """Drop a test's schema after ending connections the test left open in it.
+
+    A gateway's worker thread can still be inside a query when its test ends; DROP SCHEMA and
+    that query then wait on each other's locks until PostgreSQL breaks the deadlock by failing
+    one of them (CI saw this once).
+    """
+    with admin.begin() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :schema AND pid <> pg_backend_pid()"
+            ),
+            {"schema": schema},
+        )
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -72,8 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         migrate.upgrade(url)
         yield url
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        _drop_schema(admin, schema)
         admin.dispose()
 
 
