@@ -25,6 +25,7 @@ from intake.cases import CaseKind, NewCase
 from intake.validation import (
     AGE_60_PLUS,
     AGE_UNDER_60,
+    accepts,
     age_answer,
     clean_text,
     normalise,
@@ -33,6 +34,7 @@ from intake.validation import (
     parse_phone,
     parse_street,
     parse_yes_no,
+    skips,
 )
 from knowledge.entitlement import Answer, EntryConditions, open_conditions
 
@@ -81,16 +83,58 @@ CALL_TIMES = (
 CHILD_WISHES = (
     Option("birth", "想再生育", ("再生", "生育", "再要一个", "生孩子", "生一个")),
     Option("adopt", "想领养", ("领养", "收养", "抱养")),
-    Option("neither", "都没有这个打算", ("都不", "都没", "没打算", "不考虑")),
+    Option(
+        "neither",
+        "都没有这个打算",
+        ("都不", "都没", "没打算", "不考虑", "不想", "不要了", "不打算", "不生了", "岁数大了", "要不了"),
+    ),
 )
 CARE_WISHES = (
     Option("institution", "住养老院", ("养老院", "养老机构", "敬老院", "养老服务机构", "住机构")),
-    Option("home", "在家养老", ("在家", "居家", "家里")),
+    Option(
+        "home",
+        "在家养老",
+        ("在家", "居家", "家里", "自己家", "家待着", "不去养老院", "不想去养老院", "不住养老院"),
+    ),
 )
 _TIME_WORDS = re.compile(r"[点时周星礼日天早晚午]")
 _BELOW_WORDS = ("低于", "不到", "达不到", "不够", "没到", "少于", "比最低工资低")
 _NOT_BELOW_WORDS = ("不低于", "高于", "超过", "多于", "够了", "比最低工资高")
-_NOT_SELF_CARING_WORDS = ("不能完全自理", "不能自理", "卧床", "瘫", "需要人照顾", "离不开人")
+
+
+@dataclass(frozen=True)
+class Said:
+    """How families say yes or no to one question in their own words, besides 是/不是.
+
+    A word inside a longer one that matched does not count, so 不方便 is "yes" to "出门不方便吗"
+    although it holds 方便, and 没有困难 is "no" although it holds 困难.
+    """
+
+    yes: tuple[str, ...]
+    no: tuple[str, ...] = ()
+
+
+HARDSHIP = Said(
+    yes=("有困难", "困难", "紧巴", "拮据", "不够花", "不够用", "没钱", "没什么钱", "手头紧", "吃紧", "难",
+         "低保", "穷", "就靠", "只靠", "入不敷出", "揭不开锅"),
+    no=("没困难", "没有困难", "不困难", "没啥困难", "不难", "过得去", "够花", "够用", "不缺钱", "还行",
+        "宽裕", "不差钱"),
+)  # fmt: skip
+MOBILITY = Said(
+    yes=("不方便", "出不了门", "出不去", "腿脚不好", "腿脚不便", "腿不好", "走不动", "走不了", "下不了楼",
+         "卧床", "瘫", "轮椅", "拄拐", "行动不便", "不利索", "挪不动"),
+    no=("能出门", "方便", "腿脚还行", "腿脚利索", "能走", "走得动", "没问题", "还行", "出门没事"),
+)  # fmt: skip
+HOME_VISIT = Said(
+    yes=("需要上门", "上门", "上家", "来家", "到家", "敢情好", "那最好", "太好了", "需要"),
+    no=("不用", "不需要", "不必", "我自己去", "我能去"),
+)  # fmt: skip
+SELF_CARE = Said(
+    yes=("能完全自理", "能自理", "自己来", "自己能", "能自己", "都能干", "利索", "没问题"),
+    no=("不能完全自理", "不能自理", "卧床", "瘫", "需要人照顾", "离不开人", "自己来不了", "得有人伺候"),
+)  # fmt: skip
+UNSURE = ("再想想", "想想", "还没想好", "看情况", "说不好")
+"""Words for "I don't know yet" beside those :func:`parse_yes_no` knows (the "再想想" button)."""
 
 
 def _words(options: Sequence[Option]) -> dict[str, tuple[str, ...]]:
@@ -109,10 +153,26 @@ Validator = Callable[[str, Context], str | None]
 
 
 def _yes_no(value: str, _context: Context) -> str | None:
+    """是 / 不是 / 不清楚 as typed, or an everyday yes or no to a question (行啊, 不用了)."""
     if value in (YES, NO, UNKNOWN):
         return value
+    if any(word in normalise(value) for word in UNSURE):
+        return UNKNOWN
     answer = parse_yes_no(value)
-    return answer.value if answer else None
+    if answer is not None:
+        return answer.value
+    accepted = accepts(value)
+    return None if accepted is None else YES if accepted else NO
+
+
+def _fact(said: Said) -> Validator:
+    """A yes-no question answered with the fact itself: 出不了门, 就靠退休金 日子紧巴."""
+
+    def validate(value: str, context: Context) -> str | None:
+        named = parse_choice(value, {YES: said.yes, NO: said.no})
+        return named or _yes_no(value, context)
+
+    return validate
 
 
 def _consent_for(purpose: str) -> Validator:
@@ -162,13 +222,6 @@ def _income(value: str, context: Context) -> str | None:
     return _yes_no(value, context)
 
 
-def _self_care(value: str, context: Context) -> str | None:
-    """``yes`` means fully self-caring (the question is "能完全自理吗？")."""
-    if any(word in normalise(value) for word in _NOT_SELF_CARING_WORDS):
-        return NO
-    return _yes_no(value, context)
-
-
 def _street(value: str, _context: Context) -> str | None:
     return UNKNOWN if value == UNKNOWN else parse_street(value)
 
@@ -199,7 +252,7 @@ VALIDATORS: Mapping[str, Validator] = {
     "ent_lost_child": _yes_no,
     "ent_age": _age,
     "ent_income": _income,
-    "ent_self_care": _self_care,
+    "ent_self_care": _fact(SELF_CARE),  # yes means fully self-caring: "能完全自理吗？"
     "ent_sanwu": _yes_no,
     "ent_children": _choice(CHILD_WISHES),
     "ent_care": _choice(CARE_WISHES),
@@ -211,9 +264,9 @@ VALIDATORS: Mapping[str, Validator] = {
     "legal_consent": _consent_for("legal"),
     "legal_matter": _choice(LEGAL_MATTERS),
     "legal_description": _description,
-    "legal_hardship": _yes_no,
-    "legal_mobility": _yes_no,
-    "legal_home_visit": _yes_no,
+    "legal_hardship": _fact(HARDSHIP),
+    "legal_mobility": _fact(MOBILITY),
+    "legal_home_visit": _fact(HOME_VISIT),
     "legal_phone": _phone,
     "legal_street": _street,
 }
@@ -235,9 +288,14 @@ DEFAULT_REASK = "utter_reask_choice"
 
 
 def validate(slot: str, value: Any, context: Context) -> str | None:
-    """The canonical value of ``value`` for ``slot``, or None to ask again."""
+    """The canonical value of ``value`` for ``slot``, or None to ask again.
+
+    Every question but consent can be passed on in words (不清楚, 不留电话), as with its button.
+    """
     if value is None or not isinstance(value, str | int | float) or isinstance(value, bool):
         return None
+    if not slot.endswith("_consent") and skips(str(value)):
+        return UNKNOWN
     return VALIDATORS[slot](str(value), context)
 
 

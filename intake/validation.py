@@ -82,15 +82,18 @@ def chinese_number(text: str) -> int | None:
 AGE_60_PLUS = "60+"
 AGE_UNDER_60 = "<60"
 AGE_UNKNOWN = Answer.UNKNOWN.value
-_UNDER = ("不到", "没到", "快", "未满", "差")
+_UNDER = ("不到", "没到", "未满")
+_NEARLY = ("快", "差")
+_OVER = ("及以上", "以上", "往上")
 _BIRTH_YEAR = re.compile(r"((?:19|20)?[0-9]{2})\s*年")
 
 
 def parse_age(text: str, today: date) -> str | None:
     """An age as the form stores it: "68", or "unknown" when only a birth year near 60 was given.
 
-    Accepts 68, 68岁, 六十八, 七十多 (70: enough to tell "60 or over"), 不到60 (59),
-    and a birth year (1950年生的, 50年的). Ages outside 18–120 are impossible → None.
+    Accepts 68, 68岁, 六十八, 七十多 (70: enough to tell "60 or over"), 快七十了 (69),
+    不到60 and 60岁及以上 (the buttons' labels), and a birth year (1950年生的, 50年的).
+    Ages outside 18–120 are impossible → None.
     """
     clean = normalise(text)
     birth = _BIRTH_YEAR.search(clean)
@@ -106,8 +109,13 @@ def parse_age(text: str, today: date) -> str | None:
     number = int(match.group()) if match.group().isdigit() else chinese_number(match.group())
     if number is None:
         return None
-    if clean[: match.start()].endswith(_UNDER):
+    before = clean[: match.start()]
+    if before.endswith(_UNDER):
+        return AGE_UNDER_60 if number <= 60 else AGE_UNKNOWN  # 不到70: could be 50 or 69
+    if before.endswith(_NEARLY):
         number -= 1
+    if number >= 60 and clean[match.end() :].lstrip("周岁").startswith(_OVER):
+        return AGE_60_PLUS  # "60岁及以上", the button's label typed out
     return str(number) if MIN_AGE <= number <= MAX_AGE else None
 
 
@@ -123,6 +131,15 @@ def age_answer(value: str) -> Answer:
 
 
 _UNKNOWN_WORDS = ("不清楚", "不知道", "不确定", "说不好", "说不准", "不记得", "跳过", "不太清楚", "不晓得")
+_SKIP_WORDS = (*_UNKNOWN_WORDS, "听安排", "还没想好", "没想好", "不留电话", "不想留", "不留了")
+
+
+def skips(text: str) -> bool:
+    """Whether a typed answer passes on the question: 不清楚/跳过, 不留电话, 都可以，听安排."""
+    clean = normalise(text)
+    return any(word in clean for word in _SKIP_WORDS)
+
+
 _NO_STARTS = ("不", "没", "无", "否", "非")
 _YES_STARTS = ("是", "对", "有", "嗯", "能", "会", "想", "要", "在", "愿意", "同意", "属于")
 

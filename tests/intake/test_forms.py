@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
-from intake import consent, forms
+from intake import consent, forms, questions
 from intake.cases import CaseKind
 from intake.forms import Context, validate
 from knowledge.entitlement import Answer, from_record
@@ -121,11 +122,52 @@ def test_income_answers(typed: str, context: Context, stored: str | None) -> Non
         ("legal_description", "邻居占了我家的房子", "邻居占了我家的房子"),
         ("legal_description", "长" * 301, None),
         ("legal_hardship", "是", "yes"),
-        ("legal_home_visit", "好", None),
+        ("legal_hardship", "就靠退休金 日子紧巴", "yes"),
+        ("legal_hardship", "没有困难 还过得去", "no"),
+        ("legal_hardship", "您看着办", None),
+        ("legal_mobility", "腿脚不好 出不了门", "yes"),
+        ("legal_mobility", "能出门", "no"),
+        ("legal_mobility", "不方便", "yes"),
+        ("legal_home_visit", "好", "yes"),
+        ("legal_home_visit", "那敢情好 让律师上家来吧", "yes"),
+        ("legal_home_visit", "不用了 我自己能去", "no"),
+        ("legal_home_visit", "再想想", "unknown"),
+        ("ent_self_care", "还行 做饭洗衣服都能自己来", "yes"),
+        ("ent_self_care", "得有人伺候", "no"),
+        ("ent_children", "不想了 岁数大了", "neither"),
+        ("ent_care", "想在自己家待着", "home"),
+        ("ent_care", "不想去养老院", "home"),
+        ("ent_sanwu", "行", "yes"),
     ],
 )
 def test_form_answers(slot: str, typed: str, stored: str | None) -> None:
     assert validate(slot, typed, NO_WAGE) == stored
+
+
+def _meaning(payload: str) -> str:
+    """What pressing a button stores (Rasa maps /affirm to yes, /deny to no, /skip to unknown)."""
+    fixed = {questions.AFFIRM: "yes", questions.DENY: "no", questions.SKIP: "unknown"}
+    return fixed.get(payload) or json.loads(payload.removeprefix("/inform"))["choice"]
+
+
+_LABELLED = [
+    (slot, button.title, button.payload)
+    for slot in forms.VALIDATORS
+    for button in questions.prompt(slot).buttons
+    if not slot.endswith("_consent")
+]
+
+
+@pytest.mark.parametrize(("slot", "label", "payload"), _LABELLED)
+def test_a_buttons_label_typed_out_means_what_pressing_it_does(slot: str, label: str, payload: str) -> None:
+    assert validate(slot, label, NO_WAGE) == validate(slot, _meaning(payload), NO_WAGE)
+
+
+@pytest.mark.parametrize("purpose", ["psych", "legal"])
+@pytest.mark.parametrize(("typed", "agreed"), [("同意", True), ("不同意", False), ("行 我同意", True)])
+def test_consent_typed_out(purpose: str, typed: str, agreed: bool) -> None:
+    expected = consent.BY_PURPOSE[purpose].version if agreed else consent.DECLINED
+    assert validate(f"{purpose}_consent", typed, NO_WAGE) == expected
 
 
 @pytest.mark.parametrize("value", [None, 12, True, ["yes"], {"a": 1}])
