@@ -12,9 +12,9 @@ from bot.app import create_app
 from helpline.access_log import accesses
 from helpline.db import transaction
 from helpline.settings import load_settings
-from helpline.users import Role, add_user
+from helpline.users import Role
 from intake import cases, consent, forms
-from tests.conftest import free_port
+from tests.conftest import bearer_token, free_port
 
 CASES = "/api/v1/cases"
 
@@ -29,7 +29,7 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 def _auth(client: TestClient, name: str, role: Role = Role.STAFF) -> dict[str, str]:
     with transaction(client.app.state.sessions) as session:
-        return {"Authorization": f"Bearer {add_user(session, name, role)}"}
+        return {"Authorization": f"Bearer {bearer_token(session, name, role)}"}
 
 
 def _file(client: TestClient) -> tuple[str, str]:
