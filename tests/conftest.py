@@ -18,6 +18,7 @@ from helpline.db import make_engine, make_session_factory
 from helpline.rasa_model import model_path
 from helpline.settings import Settings, load_settings
 from helpline.users import Role, add_user
+from intake import consent
 from knowledge.repository import load_seed_into
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -42,6 +43,10 @@ def _find_postgres() -> str:
 
 
 POSTGRES_URL = _find_postgres()
+
+# The consent texts as the processes under test show them (HELPLINE_MESSAGE_RETENTION_DAYS).
+PSYCH_CONSENT = consent.consent_for("psych", load_settings().message_retention_days)
+LEGAL_CONSENT = consent.consent_for("legal", load_settings().message_retention_days)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Gateway tests assert the lexicon path; whether the risk classifier has loaded in the background

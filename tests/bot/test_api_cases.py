@@ -14,8 +14,8 @@ from helpline.access_log import accesses
 from helpline.db import transaction
 from helpline.settings import load_settings
 from helpline.users import Role, User
-from intake import cases, consent, forms
-from tests.conftest import bearer_token, free_port
+from intake import cases, forms
+from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT, bearer_token, free_port
 
 CASES = "/api/v1/cases"
 
@@ -38,14 +38,14 @@ def _auth(
 def _file(client: TestClient) -> tuple[str, str]:
     """A psychological-support case in 德胜 and a legal-aid case with a home visit in 月坛."""
     psych = {
-        "psych_consent": consent.PSYCH.version,
+        "psych_consent": PSYCH_CONSENT.version,
         "psych_way": "hotline",
         "psych_phone": "13812345678",
         "psych_call_time": "afternoon",
         "psych_street": "德胜",
     }
     legal = {
-        "legal_consent": consent.LEGAL.version,
+        "legal_consent": LEGAL_CONSENT.version,
         "legal_matter": "litigation",
         "legal_description": "房子被占",
         "legal_hardship": "yes",
@@ -95,7 +95,7 @@ def test_a_case_in_full_and_its_read_in_the_access_log(client: TestClient) -> No
     body = client.get(f"{CASES}/{psych}", headers=_auth(client, "wang")).json()
     assert body["phone"] == "13812345678" and body["street"] == "德胜"
     assert body["details"] == {"way": "hotline", "call_time": "afternoon"}
-    assert body["consent_version"] == consent.PSYCH.version and body["status_label"] == "已收到，等待受理"
+    assert body["consent_version"] == PSYCH_CONSENT.version and body["status_label"] == "已收到，等待受理"
     assert [e["action"] for e in body["events"]] == ["created"]
     with client.app.state.sessions() as session:
         case = cases.get_case(session, psych)
