@@ -41,9 +41,18 @@ def _sessions() -> sessionmaker[Session]:
     return make_session_factory(make_engine(load_settings().database_url))
 
 
+def _chat_retention_days() -> int:
+    """How long this site keeps conversations: the consent texts say it, so it picks their version."""
+    return load_settings().message_retention_days
+
+
 def _context(session: Session) -> forms.Context:
     wage = min_wage(session)
-    return forms.Context(today=beijing_today(), min_wage_yuan=wage.yuan if wage else None)
+    return forms.Context(
+        today=beijing_today(),
+        chat_retention_days=_chat_retention_days(),
+        min_wage_yuan=wage.yuan if wage else None,
+    )
 
 
 def _intent(tracker: Tracker) -> str:
@@ -179,7 +188,8 @@ class AskQuestion(Action, ABC):
         if self.slot == "ent_income":
             with _sessions()() as session:
                 wage = min_wage(session)
-        _say(dispatcher, questions.prompt(self.slot, wage.text if wage else None))
+        figure = wage.text if wage else None
+        _say(dispatcher, questions.prompt(self.slot, figure, chat_retention_days=_chat_retention_days()))
         return []
 
 

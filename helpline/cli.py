@@ -47,18 +47,34 @@ def open_sessions() -> sessionmaker[Session]:
 def _users_add(args: argparse.Namespace) -> int:
     try:
         with transaction(open_sessions()) as session:
-            token = users.add_user(session, args.name, users.Role(args.role))
+            token = users.add_user(session, args.name, users.Role(args.role), args.department)
     except users.UserExists:
         print(f"用户 {args.name} 已存在。", file=sys.stderr)
         return 1
-    print(f"已创建 {args.name}（{args.role}）。令牌只显示这一次，请妥善保存：\n{token}")
+    except users.DepartmentError as error:
+        print(error, file=sys.stderr)
+        return 1
+    where = f"，{args.department}" if args.department else ""
+    print(f"已创建 {args.name}（{args.role}{where}）。令牌只显示这一次，请妥善保存：\n{token}")
     return 0
+
+
+def _users_department(args: argparse.Namespace) -> int:
+    try:
+        with transaction(open_sessions()) as session:
+            found = users.set_department(session, args.name, args.department)
+    except users.DepartmentError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"{args.name} 现在属于 {args.department}。" if found else f"没有用户 {args.name}。")
+    return 0 if found else 1
 
 
 def _users_list(_args: argparse.Namespace) -> int:
     with open_sessions()() as session:
         for user in users.list_users(session):
-            print(f"{user.name}\t{user.role}\t{'启用' if user.active else '停用'}")
+            state = "启用" if user.active else "停用"
+            print(f"{user.name}\t{user.role}\t{user.department or '-'}\t{state}")
     return 0
 
 
@@ -75,7 +91,12 @@ def _register_users(subparsers: argparse._SubParsersAction) -> None:
     add = commands.add_parser("add", help="create a user and print its token once")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[role.value for role in users.Role])
+    add.add_argument("--department", help="staff only, required: the department id, e.g. justice")
     add.set_defaults(handler=_users_add)
+    department = commands.add_parser("department", help="move a staff user to another department")
+    department.add_argument("name")
+    department.add_argument("department", help="the department id, e.g. civil_affairs")
+    department.set_defaults(handler=_users_department)
     commands.add_parser("list", help="list users").set_defaults(handler=_users_list)
     revoke = commands.add_parser("revoke", help="deactivate a user's token")
     revoke.add_argument("name")

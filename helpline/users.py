@@ -2,6 +2,11 @@
 
 A token is shown once when it is made and only its SHA-256 is stored: tokens are
 long random strings, so a plain hash is enough and lookup stays one indexed query.
+
+A staff user belongs to one department and sees only the cases it acts on; counselors
+and admins have none (an admin sees every case, so a department there would read like
+a limit that is not there). Department ids are those of the knowledge base's directory
+(``knowledge/seed/departments.yaml``, as staff keep it), the ids cases are routed to.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helpline.db import Base, utcnow
+from knowledge import directory
 
 
 class Role(StrEnum):
@@ -31,6 +37,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    department: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -38,18 +45,49 @@ class UserExists(ValueError):
     """A user of that name exists already."""
 
 
+class DepartmentError(ValueError):
+    """The department does not fit the role or is not in the directory; the message says which, for staff."""
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(session: Session, name: str, role: Role) -> str:
+def _check_department(session: Session, role: Role, department: str | None) -> None:
+    """Staff need a known department (it decides which cases they see); other roles take none."""
+    if role is not Role.STAFF:
+        if department is not None:
+            raise DepartmentError(f"只有 staff 账号属于某个部门，{role.value} 账号不用设置部门。")
+        return
+    if department is None:
+        raise DepartmentError("staff 账号需要设置所属部门（--department），例如 civil_affairs、justice。")
+    known = directory.all_departments(session)
+    if department not in known:
+        choices = "、".join(f"{info.id}（{info.name}）" for info in known.values())
+        raise DepartmentError(f"部门目录里没有 {department}。可以填：{choices}。")
+
+
+def add_user(session: Session, name: str, role: Role, department: str | None = None) -> str:
     """Create a user and return the bearer token (the only time it is visible)."""
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise UserExists(name)
+    _check_department(session, role, department)
     token = secrets.token_urlsafe(32)
-    session.add(User(name=name, role=role.value, token_hash=_hash(token), created_at=utcnow()))
+    session.add(
+        User(name=name, role=role.value, department=department, token_hash=_hash(token), created_at=utcnow())
+    )
     session.flush()
     return token
+
+
+def set_department(session: Session, name: str, department: str) -> bool:
+    """Move a staff user to another department; returns False when there is no such user."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        return False
+    _check_department(session, Role(user.role), department)
+    user.department = department
+    return True
 
 
 def authenticate(session: Session, token: str) -> User | None:

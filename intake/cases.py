@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from helpline.db import Base, utcnow
@@ -49,6 +49,9 @@ STATUS_LABELS = {
 }
 DEPARTMENT_FOR = {CaseKind.PSYCH: "civil_affairs", CaseKind.LEGAL: "justice"}
 """The department that answers for each kind (附件二: 区民政局; 附件三: 区司法局)."""
+
+STREET_OFFICE = "street_office"
+"""The 街道办事处: one department id for all of the district's streets."""
 
 STREET_OFFICE_ACTS = frozenset({CaseKind.PSYCH})
 """Kinds where the family's 街道 acts as well (心理关爱服务站 and 新希望家园 are the street's)."""
@@ -95,7 +98,7 @@ class Case(Base):
     def departments(self) -> tuple[str, ...]:
         """Who acts on the case: the responsible department, and the 街道 where it takes part."""
         if CaseKind(self.kind) in STREET_OFFICE_ACTS:
-            return (self.department, "street_office")
+            return (self.department, STREET_OFFICE)
         return (self.department,)
 
 
@@ -165,11 +168,26 @@ def create_case(session: Session, new: NewCase, actor: str = "assistant") -> Cas
     return case
 
 
-def get_case(session: Session, number: str) -> Case:
-    """The case with that number (XC-2026-000123, also without dashes or in lower case)."""
+def acted_on_by(department: str) -> ColumnElement[bool]:
+    """``department in case.departments`` as SQL: a list is narrowed in the query, so pages stay full."""
+    responsible = Case.department == department
+    if department != STREET_OFFICE:
+        return responsible
+    return or_(responsible, Case.kind.in_(sorted(kind.value for kind in STREET_OFFICE_ACTS)))
+
+
+def get_case(session: Session, number: str, *, seen_by: str | None = None) -> Case:
+    """The case with that number (XC-2026-000123, also without dashes or in lower case).
+
+    ``seen_by`` is the reader's department (None: every case, for admins). A case that
+    department does not act on is not found, exactly as a number never given out, so
+    its staff cannot learn which numbers belong to other departments.
+    """
     match = NUMBER_PATTERN.match(number.strip())
     case = session.get(Case, int(match.group(2))) if match else None
     if match is None or case is None or case.created_at.astimezone(BEIJING).year != int(match.group(1)):
+        raise CaseNotFound(number)
+    if seen_by is not None and seen_by not in case.departments:
         raise CaseNotFound(number)
     return case
 
@@ -181,11 +199,18 @@ def list_cases(
     kind: CaseKind | None = None,
     department: str | None = None,
     street: str | None = None,
+    seen_by: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Case]:
-    """Cases narrowed by any of the filters: priority cases first, then the newest."""
+    """Cases narrowed by any of the filters: priority cases first, then the newest.
+
+    ``department`` is a filter on the responsible department; ``seen_by`` is the reader's
+    department, as for :func:`get_case`: only the cases it acts on (None: every case).
+    """
     query = select(Case)
+    if seen_by is not None:
+        query = query.where(acted_on_by(seen_by))
     if status is not None:
         query = query.where(Case.status == status.value)
     if kind is not None:

@@ -2,6 +2,9 @@
 
 Reads of a case (its phone number and what the family said) are access-logged and
 changes are audited under ``--by`` (default: $USER), exactly as through the API.
+Unlike the API it shows every department's cases: whoever runs it holds the database's
+address and could read them all anyway, so narrowing here would only look like a limit.
+The department scope lives where staff sign in with their own token, in the API.
 """
 
 from __future__ import annotations

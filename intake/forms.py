@@ -143,9 +143,11 @@ def _words(options: Sequence[Option]) -> dict[str, tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class Context:
-    """What some answers are judged against: today's date (ages) and the minimum wage, if set."""
+    """What some answers are judged against: today's date (ages), how long this site keeps
+    conversations (which consent text was shown), and the minimum wage, if set."""
 
     today: date
+    chat_retention_days: int
     min_wage_yuan: float | None = None
 
 
@@ -176,9 +178,8 @@ def _fact(said: Said) -> Validator:
 
 
 def _consent_for(purpose: str) -> Validator:
-    current = consent.BY_PURPOSE[purpose].version
-
     def validate(value: str, context: Context) -> str | None:
+        current = consent.consent_for(purpose, context.chat_retention_days).version
         if value in (current, consent.DECLINED):
             return value
         answer = _yes_no(value, context)

@@ -107,8 +107,9 @@ PROMPTS: dict[str, Prompt] = {
 }
 
 
-def prompt(slot: str, min_wage: str | None = None) -> Prompt:
-    """The question for ``slot``; the income question shows the minimum wage once staff have set it."""
+def prompt(slot: str, min_wage: str | None = None, *, chat_retention_days: int) -> Prompt:
+    """The question for ``slot``; the income question shows the minimum wage once staff have set it,
+    the consent question how long this site keeps conversations."""
     if slot == "ent_income":
         figure = f"（目前是 {min_wage}）" if min_wage else "（具体标准由街道核查时告诉您）"
         return Prompt(
@@ -116,7 +117,8 @@ def prompt(slot: str, min_wage: str | None = None) -> Prompt:
             _yes_no("低于", "不低于"),
         )
     if slot.endswith("_consent"):
-        return Prompt(consent.BY_PURPOSE[slot.removesuffix("_consent")].text, _CONSENT_BUTTONS)
+        text = consent.consent_for(slot.removesuffix("_consent"), chat_retention_days).text
+        return Prompt(text, _CONSENT_BUTTONS)
     return PROMPTS[slot]
 
 

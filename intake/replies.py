@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from intake import forms
-from intake.cases import BEIJING, KIND_LABELS, STATUS_LABELS, Case, CaseKind, CaseStatus
+from intake.cases import BEIJING, KIND_LABELS, STATUS_LABELS, STREET_OFFICE, Case, CaseKind, CaseStatus
 from intake.consent import DRAFT_RETENTION_DAYS
 from intake.streets import office_name
 from knowledge.directory import DepartmentInfo, HelpLineInfo
 from knowledge.entitlement import Assessment, Check, Measure, condition
 
-STREET_OFFICE = "street_office"
 ITEMS_PER_MESSAGE = 6
 """Long lists are split so one chat bubble stays readable on a phone."""
 

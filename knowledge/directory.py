@@ -70,10 +70,19 @@ def helplines(session: Session) -> list[HelpLineInfo]:
     return [_from_row(HelpLineInfo, row) for row in rows]
 
 
+def all_departments(session: Session) -> dict[str, DepartmentInfo]:
+    """Every department by id, in the directory's order; the seed's when staff have none stored.
+
+    This is the one list of department ids: cases are routed to them and staff users belong to one.
+    """
+    order = (models.Department.position, models.Department.id)
+    rows = session.scalars(select(models.Department).order_by(*order)).all()
+    if not rows:
+        return dict(_seed_departments())
+    return {row.id: _from_row(DepartmentInfo, row) for row in rows}
+
+
 def departments(session: Session, ids: list[str]) -> list[DepartmentInfo]:
     """The departments named by ``ids``, in that order; unknown ids are skipped."""
-    rows = {row.id: row for row in session.scalars(select(models.Department)).all()}
-    if not rows:
-        seed = _seed_departments()
-        return [seed[i] for i in ids if i in seed]
-    return [_from_row(DepartmentInfo, rows[i]) for i in ids if i in rows]
+    known = all_departments(session)
+    return [known[i] for i in ids if i in known]

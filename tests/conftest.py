@@ -17,6 +17,8 @@ from helpline import migrate, services
 from helpline.db import make_engine, make_session_factory
 from helpline.rasa_model import model_path
 from helpline.settings import Settings, load_settings
+from helpline.users import Role, add_user
+from intake import consent
 from knowledge.repository import load_seed_into
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -41,6 +43,10 @@ def _find_postgres() -> str:
 
 
 POSTGRES_URL = _find_postgres()
+
+# The consent texts as the processes under test show them (HELPLINE_MESSAGE_RETENTION_DAYS).
+PSYCH_CONSENT = consent.consent_for("psych", load_settings().message_retention_days)
+LEGAL_CONSENT = consent.consent_for("legal", load_settings().message_retention_days)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Gateway tests assert the lexicon path; whether the risk classifier has loaded in the background
@@ -100,6 +106,11 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
     yield make_session_factory(engine)
     engine.dispose()
+
+
+def bearer_token(session: Session, name: str, role: Role, department: str = "civil_affairs") -> str:
+    """A new user's token; staff get ``department`` (they cannot be made without one), others none."""
+    return add_user(session, name, role, department if role is Role.STAFF else None)
 
 
 def free_port() -> int:

@@ -3,6 +3,10 @@
 A thin shell over :mod:`intake.cases`: list and filter, read one case (phone and
 what the family said: the read is access-logged), and move it through its
 lifecycle with a note. Every change is an audited case event under the caller's name.
+
+Staff see only the cases their department acts on (what the consent texts promise
+families); another department's case answers 404 like a number never given out.
+Admins see every case. Counselors have no access: they work hand-offs, not cases.
 """
 
 from __future__ import annotations
@@ -25,6 +29,25 @@ from intake.cases import Case, CaseKind, CaseStatus
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 登记"])
 
 Staff = Annotated[User, Depends(require_roles(Role.STAFF))]
+
+
+def _seen_by(user: Staff) -> str | None:
+    """The department whose cases the caller sees; None for an admin, who sees every case.
+
+    A staff account made before users had departments has none: it is turned away with
+    what to do, rather than shown everything or an empty list that looks like no work.
+    """
+    if user.role == Role.ADMIN.value:
+        return None
+    if user.department is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "您的账号还没有设置所属部门，请管理员用 helpline users department 设置。",
+        )
+    return user.department
+
+
+SeenBy = Annotated[str | None, Depends(_seen_by)]
 Number = Annotated[str, Field(max_length=32, description="编号，如 XC-2026-000123")]
 
 
@@ -131,6 +154,7 @@ def _domain_errors() -> Iterator[None]:
 def list_cases(
     request: Request,
     user: Staff,
+    seen_by: SeenBy,
     status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
     kind: CaseKind | None = None,
     department: Annotated[str | None, Query(max_length=64)] = None,
@@ -138,7 +162,7 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """Cases, priority first then newest, narrowed by status, kind, department or street."""
+    """The caller's cases, priority first then newest, narrowed by status, kind, department or street."""
     with transaction(request.app.state.sessions) as session:
         found = cases.list_cases(
             session,
@@ -146,6 +170,7 @@ def list_cases(
             kind=kind,
             department=department,
             street=street,
+            seen_by=seen_by,
             limit=limit,
             offset=offset,
         )
@@ -154,19 +179,19 @@ def list_cases(
 
 
 @router.get("/{number}", response_model=CaseDetail)
-def read_case(request: Request, number: str, user: Staff) -> CaseDetail:
+def read_case(request: Request, number: str, user: Staff, seen_by: SeenBy) -> CaseDetail:
     """One case with its phone number, form answers and history; the read is access-logged."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
-        case = cases.get_case(session, number)
+        case = cases.get_case(session, number, seen_by=seen_by)
         log_access(session, user.name, "read", f"case:{case.id}")
         return _detail(case)
 
 
 @router.patch("/{number}", response_model=CaseDetail)
-def update_case(request: Request, number: str, body: CaseUpdate, user: Staff) -> CaseDetail:
+def update_case(request: Request, number: str, body: CaseUpdate, user: Staff, seen_by: SeenBy) -> CaseDetail:
     """Move the case on and/or add a note; 409 when the status cannot follow the current one."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
-        case = cases.get_case(session, number)
+        case = cases.get_case(session, number, seen_by=seen_by)
         cases.update_case(session, case, actor=user.name, status=body.status, note=body.note)
         log_access(session, user.name, "update", f"case:{case.id}")
         return _detail(case)

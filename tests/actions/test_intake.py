@@ -27,6 +27,7 @@ from helpline.settings import REPO_ROOT
 from intake import cases, consent, drafts, forms, questions
 from knowledge import repository
 from knowledge.yamlio import Kind
+from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT
 
 DOMAIN: dict[str, Any] = yaml.safe_load((REPO_ROOT / "nlu/domain/intake.yml").read_text(encoding="utf-8"))
 SENDER = "family-1"
@@ -137,10 +138,10 @@ def test_free_text_never_swallows_a_hand_off_signal_or_a_cancel() -> None:
 
 
 def test_every_button_value_is_one_its_slot_accepts() -> None:
-    context = forms.Context(today=date(2026, 11, 29))
+    context = forms.Context(today=date(2026, 11, 29), chat_retention_days=365)
     payload_values = {questions.AFFIRM: "yes", questions.DENY: "no", questions.SKIP: "unknown"}
     for slot in forms.VALIDATORS:
-        for button in questions.prompt(slot).buttons:
+        for button in questions.prompt(slot, chat_retention_days=365).buttons:
             if button.payload.startswith("/inform"):
                 value = json.loads(button.payload.removeprefix("/inform"))["choice"]
             else:
@@ -175,7 +176,7 @@ def test_a_wrong_answer_is_re_asked_kindly_twice_then_a_person_is_offered(db: se
     said = []
     for attempt in range(1, 4):
         tracker = _tracker(
-            {"psych_consent": consent.PSYCH.version, "psych_way": "peer", "intake_retries": retries},
+            {"psych_consent": PSYCH_CONSENT.version, "psych_way": "peer", "intake_retries": retries},
             candidates={"psych_phone": "12345"},
             loop=forms.PSYCH_FORM,
         )
@@ -191,7 +192,7 @@ def test_a_wrong_answer_is_re_asked_kindly_twice_then_a_person_is_offered(db: se
 
 def test_a_good_answer_resets_the_count(db: sessionmaker[Session]) -> None:
     tracker = _tracker(
-        {"psych_consent": consent.PSYCH.version, "intake_retries": {"psych_phone": 2}},
+        {"psych_consent": PSYCH_CONSENT.version, "intake_retries": {"psych_phone": 2}},
         candidates={"psych_phone": "138 1234 5678"},
         loop=forms.PSYCH_FORM,
     )
@@ -258,8 +259,20 @@ def _min_wage_fact(value: str) -> dict[str, Any]:
 def test_consent_question_is_the_versioned_text(db: sessionmaker[Session]) -> None:
     ask = next(cls() for cls in actions.ASK_ACTIONS if cls.slot == "psych_consent")
     _, dispatcher = _run(ask, _tracker())
-    assert _texts(dispatcher) == consent.PSYCH.text
+    assert _texts(dispatcher) == PSYCH_CONSENT.text
     assert _payloads(dispatcher) == [questions.AFFIRM, questions.DENY]
+
+
+def test_consent_tells_and_records_this_sites_chat_retention(
+    db: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELPLINE_MESSAGE_RETENTION_DAYS", "30")
+    ask = next(cls() for cls in actions.ASK_ACTIONS if cls.slot == "legal_consent")
+    _, dispatcher = _run(ask, _tracker())
+    assert "聊天记录保存30天" in _texts(dispatcher)
+    tracker = _tracker(candidates={"legal_consent": "yes"}, loop=forms.LEGAL_FORM)
+    events, _ = _run(actions.ValidateLegalForm(), tracker)
+    assert _slots(events)["legal_consent"] == consent.consent_for("legal", 30).version
 
 
 # ---- start, pause, resume, cancel ----------------------------------------------------------------
@@ -275,7 +288,7 @@ def test_start_is_fresh_without_a_draft_and_resumes_with_one(db: sessionmaker[Se
 
 
 def test_pause_keeps_the_answers_and_leaves_the_form(db: sessionmaker[Session]) -> None:
-    slots = {"psych_consent": consent.PSYCH.version, "psych_way": "hotline"}
+    slots = {"psych_consent": PSYCH_CONSENT.version, "psych_way": "hotline"}
     events, dispatcher = _run(
         actions.ActionPauseForm(), _tracker(slots, intent="request_human", loop=forms.PSYCH_FORM)
     )
@@ -286,7 +299,7 @@ def test_pause_keeps_the_answers_and_leaves_the_form(db: sessionmaker[Session]) 
 
 
 def test_pause_says_nothing_about_forms_to_someone_in_crisis(db: sessionmaker[Session]) -> None:
-    slots = {"psych_consent": consent.PSYCH.version}
+    slots = {"psych_consent": PSYCH_CONSENT.version}
     _, dispatcher = _run(
         actions.ActionPauseForm(), _tracker(slots, intent="express_crisis", loop=forms.PSYCH_FORM)
     )
@@ -310,7 +323,7 @@ def test_resume_reopens_the_latest_draft_or_offers_the_forms(db: sessionmaker[Se
 def test_cancel_deletes_the_draft_and_says_what_was_kept(db: sessionmaker[Session]) -> None:
     with transaction(db) as session:
         drafts.save_draft(session, SENDER, forms.LEGAL_FORM, {"legal_matter": "consult"})
-        kept = cases.create_case(session, forms.psych_case(SENDER, {"psych_consent": consent.PSYCH.version}))
+        kept = cases.create_case(session, forms.psych_case(SENDER, {"psych_consent": PSYCH_CONSENT.version}))
     events, dispatcher = _run(actions.ActionCancelForm(), _tracker(intent="stop_form", loop=forms.LEGAL_FORM))
     assert "法律援助登记不办了" in _texts(dispatcher) and f"{kept.number} 不受影响" in _texts(dispatcher)
     assert _slots(events)["legal_matter"] is None
@@ -346,7 +359,7 @@ def test_entitlement_result_comes_from_the_knowledge_base(db: sessionmaker[Sessi
 
 def test_psych_case_is_created_for_civil_affairs_and_the_street(db: sessionmaker[Session]) -> None:
     slots = {
-        "psych_consent": consent.PSYCH.version,
+        "psych_consent": PSYCH_CONSENT.version,
         "psych_way": "station",
         "psych_phone": "13812345678",
         "psych_call_time": "afternoon",
@@ -359,7 +372,7 @@ def test_psych_case_is_created_for_civil_affairs_and_the_street(db: sessionmaker
             "civil_affairs",
             "德胜",
             "13812345678",
-            consent.PSYCH.version,
+            PSYCH_CONSENT.version,
         )
     assert case.number in _texts(dispatcher) and "区民政局和德胜街道办事处" in _texts(dispatcher)
 
@@ -373,7 +386,7 @@ def test_declined_psych_consent_creates_no_case_and_gives_the_help_lines(db: ses
 
 def test_legal_case_is_priority_with_a_home_visit_when_asked(db: sessionmaker[Session]) -> None:
     slots = {
-        "legal_consent": consent.LEGAL.version,
+        "legal_consent": LEGAL_CONSENT.version,
         "legal_matter": "litigation",
         "legal_description": "房子被占",
         "legal_hardship": "yes",
@@ -391,9 +404,9 @@ def test_legal_case_is_priority_with_a_home_visit_when_asked(db: sessionmaker[Se
 
 def test_a_family_hears_only_its_own_cases(db: sessionmaker[Session]) -> None:
     with transaction(db) as session:
-        mine = cases.create_case(session, forms.psych_case(SENDER, {"psych_consent": consent.PSYCH.version}))
+        mine = cases.create_case(session, forms.psych_case(SENDER, {"psych_consent": PSYCH_CONSENT.version}))
         theirs = cases.create_case(
-            session, forms.psych_case("other", {"psych_consent": consent.PSYCH.version})
+            session, forms.psych_case("other", {"psych_consent": PSYCH_CONSENT.version})
         )
     _, dispatcher = _run(actions.ActionCaseStatus(), _tracker(intent="ask_case_status"))
     assert mine.number in _texts(dispatcher) and theirs.number not in _texts(dispatcher)

@@ -1,4 +1,4 @@
-"""The staff case API over real HTTP and real databases: roles, filters, lifecycle, audit, bad input."""
+"""The staff case API over HTTP on real databases: roles, departments, filters, lifecycle, audit, input."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bot.app import create_app
 from helpline.access_log import accesses
 from helpline.db import transaction
 from helpline.settings import load_settings
-from helpline.users import Role, add_user
-from intake import cases, consent, forms
-from tests.conftest import free_port
+from helpline.users import Role, User
+from intake import cases, forms
+from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT, bearer_token, free_port
 
 CASES = "/api/v1/cases"
 
@@ -27,22 +28,24 @@ def client(database_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def _auth(client: TestClient, name: str, role: Role = Role.STAFF) -> dict[str, str]:
+def _auth(
+    client: TestClient, name: str, role: Role = Role.STAFF, department: str = "civil_affairs"
+) -> dict[str, str]:
     with transaction(client.app.state.sessions) as session:
-        return {"Authorization": f"Bearer {add_user(session, name, role)}"}
+        return {"Authorization": f"Bearer {bearer_token(session, name, role, department)}"}
 
 
 def _file(client: TestClient) -> tuple[str, str]:
     """A psychological-support case in 德胜 and a legal-aid case with a home visit in 月坛."""
     psych = {
-        "psych_consent": consent.PSYCH.version,
+        "psych_consent": PSYCH_CONSENT.version,
         "psych_way": "hotline",
         "psych_phone": "13812345678",
         "psych_call_time": "afternoon",
         "psych_street": "德胜",
     }
     legal = {
-        "legal_consent": consent.LEGAL.version,
+        "legal_consent": LEGAL_CONSENT.version,
         "legal_matter": "litigation",
         "legal_description": "房子被占",
         "legal_hardship": "yes",
@@ -69,7 +72,7 @@ def test_only_staff_and_admin_may_use_it(client: TestClient) -> None:
 
 def test_list_filters_shows_no_phone_and_is_access_logged(client: TestClient) -> None:
     psych, legal = _file(client)
-    staff = _auth(client, "wang")
+    staff = _auth(client, "wang", Role.ADMIN)
     listed = client.get(CASES, headers=staff).json()
     assert [c["number"] for c in listed] == [legal, psych]  # legal aid is priority
     assert listed[0]["home_visit"] and listed[0]["priority"] and listed[0]["departments"] == ["justice"]
@@ -92,7 +95,7 @@ def test_a_case_in_full_and_its_read_in_the_access_log(client: TestClient) -> No
     body = client.get(f"{CASES}/{psych}", headers=_auth(client, "wang")).json()
     assert body["phone"] == "13812345678" and body["street"] == "德胜"
     assert body["details"] == {"way": "hotline", "call_time": "afternoon"}
-    assert body["consent_version"] == consent.PSYCH.version and body["status_label"] == "已收到，等待受理"
+    assert body["consent_version"] == PSYCH_CONSENT.version and body["status_label"] == "已收到，等待受理"
     assert [e["action"] for e in body["events"]] == ["created"]
     with client.app.state.sessions() as session:
         case = cases.get_case(session, psych)
@@ -101,7 +104,7 @@ def test_a_case_in_full_and_its_read_in_the_access_log(client: TestClient) -> No
 
 def test_moving_a_case_through_its_lifecycle_is_audited_by_name(client: TestClient) -> None:
     _, legal = _file(client)
-    staff = _auth(client, "li")
+    staff = _auth(client, "li", department="justice")
     for status in ("accepted", "in_progress"):
         response = client.patch(f"{CASES}/{legal}", json={"status": status}, headers=staff)
         assert response.status_code == 200 and response.json()["status"] == status
@@ -116,6 +119,55 @@ def test_moving_a_case_through_its_lifecycle_is_audited_by_name(client: TestClie
         ("status", "done", "li", "已办结"),
     ]
     assert done["finished_at"] is not None
+
+
+def test_staff_see_only_the_cases_their_department_acts_on(client: TestClient) -> None:
+    psych, legal = _file(client)
+    for department, visible in [
+        ("civil_affairs", [psych]),
+        ("street_office", [psych]),  # the 街道 takes part in psychological support
+        ("justice", [legal]),
+        ("health", []),
+    ]:
+        staff = _auth(client, f"staff-{department}", department=department)
+        assert [c["number"] for c in client.get(CASES, headers=staff).json()] == visible, department
+        for number in (psych, legal):
+            answer = client.get(f"{CASES}/{number}", headers=staff).status_code
+            assert answer == (200 if number in visible else 404), (department, number)
+    admin = _auth(client, "boss", Role.ADMIN)
+    assert [c["number"] for c in client.get(CASES, headers=admin).json()] == [legal, psych]
+    assert all(client.get(f"{CASES}/{n}", headers=admin).status_code == 200 for n in (psych, legal))
+
+
+def test_another_departments_case_is_absent_and_untouched(client: TestClient) -> None:
+    psych, _ = _file(client)
+    justice = _auth(client, "zhao", department="justice")
+    absent = client.get(f"{CASES}/XC-2026-999999", headers=justice).json()
+    assert client.get(f"{CASES}/{psych}", headers=justice).json() == absent
+    response = client.patch(f"{CASES}/{psych}", json={"status": "accepted", "note": "看看"}, headers=justice)
+    assert response.status_code == 404 and response.json() == absent
+    assert client.get(f"{CASES}?department=civil_affairs", headers=justice).json() == []
+    with client.app.state.sessions() as session:
+        case = cases.get_case(session, psych)
+        assert case.status == "new" and [e.action for e in case.events] == ["created"]
+        assert accesses(session, f"case:{case.id}") == []
+
+
+def test_street_office_staff_work_a_psych_case(client: TestClient) -> None:
+    psych, _ = _file(client)
+    street = _auth(client, "desheng", department="street_office")
+    response = client.patch(f"{CASES}/{psych}", json={"status": "accepted", "note": "已上门"}, headers=street)
+    assert response.status_code == 200 and response.json()["events"][-1]["actor"] == "desheng"
+
+
+def test_staff_without_a_department_are_told_to_get_one(client: TestClient) -> None:
+    psych, _ = _file(client)
+    staff = _auth(client, "old-account")
+    with transaction(client.app.state.sessions) as session:  # as migration 0008 leaves older accounts
+        session.scalar(select(User).where(User.name == "old-account")).department = None
+    for path in (CASES, f"{CASES}/{psych}"):
+        response = client.get(path, headers=staff)
+        assert response.status_code == 403 and "部门" in response.json()["detail"], path
 
 
 def test_impossible_changes_are_409_and_change_nothing(client: TestClient) -> None:

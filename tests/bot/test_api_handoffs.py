@@ -19,9 +19,9 @@ from helpline.db import transaction
 from helpline.messages import Author, Direction, record
 from helpline.secrets import chat_key
 from helpline.settings import load_settings
-from helpline.users import Role, add_user
+from helpline.users import Role
 from intake.drafts import save_draft
-from tests.conftest import free_port
+from tests.conftest import bearer_token, free_port
 
 WEBHOOK = "/webhooks/rest/webhook"
 HANDOFFS = "/api/v1/handoffs"
@@ -37,7 +37,7 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 def _auth(client: TestClient, name: str, role: Role = Role.COUNSELOR) -> dict[str, str]:
     with transaction(client.app.state.sessions) as session:
-        return {"Authorization": f"Bearer {add_user(session, name, role)}"}
+        return {"Authorization": f"Bearer {bearer_token(session, name, role)}"}
 
 
 def _say(client: TestClient, sender: str, message: str) -> list[dict]:

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from helpline.db import transaction
 from helpline.settings import load_settings
-from helpline.users import Role, add_user
+from helpline.users import Role
 from knowledge.repository import load_seed_if_empty
 from knowledge.yamlio import SEED_DIR
+from tests.conftest import bearer_token
 
 NEW_ENTRY = {
     "id": "phone-visit",
@@ -36,7 +37,7 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 def _auth(client: TestClient, role: Role, name: str = "staff1") -> dict[str, str]:
     with transaction(client.app.state.sessions) as session:
-        return {"Authorization": f"Bearer {add_user(session, name, role)}"}
+        return {"Authorization": f"Bearer {bearer_token(session, name, role)}"}
 
 
 @pytest.mark.parametrize(

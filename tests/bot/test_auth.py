@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from bot.auth import require_roles
 from helpline.db import make_engine, make_session_factory, transaction
-from helpline.users import Role, User, add_user
+from helpline.users import Role, User
+from tests.conftest import bearer_token
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 def _token(client: TestClient, name: str, role: Role) -> str:
     with transaction(client.app.state.sessions) as session:
-        return add_user(session, name, role)
+        return bearer_token(session, name, role)
 
 
 def test_anonymous_is_401(client: TestClient) -> None:

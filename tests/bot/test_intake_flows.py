@@ -19,8 +19,9 @@ from bot.rasa_client import RasaClient
 from helpline.db import transaction
 from helpline.settings import Settings
 from helpline.users import Role, add_user
-from intake import cases, consent, drafts
+from intake import cases, drafts
 from intake.questions import AFFIRM, DENY, REQUEST_HUMAN, SKIP, choose
+from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT
 
 pytestmark = pytest.mark.integration
 
@@ -125,7 +126,7 @@ def test_typed_answers_and_a_kind_re_ask_for_an_impossible_age(gateway: TestClie
 
 def test_psych_support_with_consent_becomes_a_case_and_its_status(gateway: TestClient) -> None:
     family = _family(gateway, "psych").says("帮我预约心理咨询")
-    assert consent.PSYCH.text in family.text and family.payloads == [AFFIRM, DENY]
+    assert PSYCH_CONSENT.text in family.text and family.payloads == [AFFIRM, DENY]
     family.says(AFFIRM)
     assert "哪种关爱方式" in family.text
     family.says(choose("station"))
@@ -136,7 +137,7 @@ def test_psych_support_with_consent_becomes_a_case_and_its_status(gateway: TestC
     family.says(choose("德胜"))
     (case,) = family.cases()
     assert case.number in family.text and "区民政局和德胜街道办事处" in family.text
-    assert (case.phone, case.street, case.consent_version) == ("13812345678", "德胜", consent.PSYCH.version)
+    assert (case.phone, case.street, case.consent_version) == ("13812345678", "德胜", PSYCH_CONSENT.version)
     family.says("我的申请怎么样了")
     assert f"{case.number} 心理关爱" in family.text and "等待受理" in family.text
     stranger = _family(gateway, "stranger").says("我的申请怎么样了")
@@ -186,7 +187,7 @@ def _counselor_closes(gateway: TestClient, ticket: int) -> None:
 
 def test_legal_aid_with_hardship_and_mobility_is_a_priority_home_visit(gateway: TestClient) -> None:
     family = _family(gateway, "legal").says("我需要法律援助")
-    assert consent.LEGAL.text in family.text
+    assert LEGAL_CONSENT.text in family.text
     family.says(AFFIRM).says(choose("litigation"))
     assert "简单说说" in family.text
     family.says("邻居把我家的房子占了，不肯还")

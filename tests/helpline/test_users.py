@@ -3,7 +3,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.cli import main as cli_main
 from helpline.db import transaction
-from helpline.users import Role, UserExists, add_user, authenticate, deactivate
+from helpline.users import (
+    DepartmentError,
+    Role,
+    UserExists,
+    add_user,
+    authenticate,
+    deactivate,
+    list_users,
+    set_department,
+)
 
 
 def test_token_authenticates_until_revoked(sessions: sessionmaker[Session]) -> None:
@@ -23,19 +32,69 @@ def test_token_authenticates_until_revoked(sessions: sessionmaker[Session]) -> N
 
 def test_duplicate_name_is_refused(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
-        add_user(session, "li", Role.STAFF)
+        add_user(session, "li", Role.STAFF, "justice")
     with pytest.raises(UserExists), transaction(sessions) as session:
         add_user(session, "li", Role.ADMIN)
+
+
+@pytest.mark.parametrize(
+    ("role", "department"),
+    [(Role.STAFF, None), (Role.STAFF, "mars"), (Role.ADMIN, "justice"), (Role.COUNSELOR, "justice")],
+)
+def test_only_staff_belong_to_a_department_from_the_directory(
+    sessions: sessionmaker[Session], role: Role, department: str | None
+) -> None:
+    with pytest.raises(DepartmentError), transaction(sessions) as session:
+        add_user(session, "zhou", role, department)
+    with sessions() as session:
+        assert list_users(session) == []
+
+
+def test_a_staff_user_keeps_their_department_and_can_move(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        token = add_user(session, "sun", Role.STAFF, "justice")
+        add_user(session, "boss", Role.ADMIN)
+    with transaction(sessions) as session:
+        assert set_department(session, "sun", "street_office")
+        assert not set_department(session, "nobody", "justice")
+    with pytest.raises(DepartmentError), transaction(sessions) as session:
+        set_department(session, "sun", "mars")
+    with pytest.raises(DepartmentError), transaction(sessions) as session:
+        set_department(session, "boss", "justice")
+    with sessions() as session:
+        user = authenticate(session, token)
+        assert user is not None and user.department == "street_office"
+        listed = [(u.name, u.department) for u in list_users(session)]
+        assert listed == [("boss", None), ("sun", "street_office")]
 
 
 def test_cli_prints_the_token_once(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HELPLINE_DATABASE_URL", database_url)
-    assert cli_main(["users", "add", "zhao", "--role", "staff"]) == 0
+    assert cli_main(["users", "add", "zhao", "--role", "staff", "--department", "justice"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
-    assert cli_main(["users", "add", "zhao", "--role", "staff"]) == 1
+    assert cli_main(["users", "add", "zhao", "--role", "staff", "--department", "justice"]) == 1
     assert cli_main(["users", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "zhao\tstaff\t启用" in listing
+    assert "zhao\tstaff\tjustice\t启用" in listing
     assert token not in listing
+
+
+def test_cli_staff_need_a_department_and_others_none(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", database_url)
+    assert cli_main(["users", "add", "qian", "--role", "staff"]) == 1
+    assert "--department" in capsys.readouterr().err
+    assert cli_main(["users", "add", "qian", "--role", "staff", "--department", "mars"]) == 1
+    assert "civil_affairs（区民政局）" in capsys.readouterr().err
+    assert cli_main(["users", "add", "admin1", "--role", "admin", "--department", "justice"]) == 1
+    assert cli_main(["users", "add", "admin1", "--role", "admin"]) == 0
+    assert cli_main(["users", "add", "qian", "--role", "staff", "--department", "civil_affairs"]) == 0
+    assert cli_main(["users", "department", "qian", "street_office"]) == 0
+    assert cli_main(["users", "department", "nobody", "justice"]) == 1
+    capsys.readouterr()
+    assert cli_main(["users", "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing == ["admin1\tadmin\t-\t启用", "qian\tstaff\tstreet_office\t启用"]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpline.db import transaction, utcnow
 from intake import cases
 from intake.cases import CaseKind, CaseNotFound, CaseStatus, InvalidTransition, NewCase
+from knowledge import directory
 
 
 def _new(sender: str = "family-a", kind: CaseKind = CaseKind.PSYCH, **extra) -> NewCase:
@@ -35,6 +36,33 @@ def test_legal_cases_go_to_the_justice_bureau_only(sessions: sessionmaker[Sessio
     with transaction(sessions) as session:
         case = cases.create_case(session, _new(kind=CaseKind.LEGAL, priority=True, home_visit=True))
     assert case.departments == ("justice",) and case.priority and case.home_visit
+
+
+def test_a_department_sees_the_cases_it_acts_on_in_lists_and_reads_alike(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        made = [cases.create_case(session, _new(kind=kind)) for kind in CaseKind]
+        every = [*directory.all_departments(session), "no_such_department"]
+    with sessions() as session:
+        for department in every:
+            acting = {case.number for case in made if department in case.departments}
+            listed = {case.number for case in cases.list_cases(session, seen_by=department)}
+            assert listed == acting, department
+            for case in made:
+                if case.number in acting:
+                    assert cases.get_case(session, case.number, seen_by=department).id == case.id
+                else:
+                    with pytest.raises(CaseNotFound):
+                        cases.get_case(session, case.number, seen_by=department)
+        assert {case.number for case in cases.list_cases(session)} == {case.number for case in made}
+
+
+def test_cases_go_only_to_departments_of_the_directory(sessions: sessionmaker[Session]) -> None:
+    """Staff users are checked against the directory, so a case for any other id would be nobody's."""
+    with sessions() as session:
+        known = set(directory.all_departments(session))
+    assert {*cases.DEPARTMENT_FOR.values(), cases.STREET_OFFICE} <= known
 
 
 def test_unknown_numbers_are_not_found(sessions: sessionmaker[Session]) -> None:

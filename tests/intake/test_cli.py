@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpline import cli
 from helpline.access_log import accesses
 from helpline.db import make_engine, make_session_factory, transaction
-from intake import cases, consent, forms
+from intake import cases, forms
+from tests.conftest import PSYCH_CONSENT
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("HELPLINE_DATABASE_URL", url)
     cli.migrate.upgrade(url)
-    slots = {"psych_consent": consent.PSYCH.version, "psych_phone": "13812345678", "psych_street": "月坛"}
+    slots = {"psych_consent": PSYCH_CONSENT.version, "psych_phone": "13812345678", "psych_street": "月坛"}
     with transaction(_sessions()) as session:
         return cases.create_case(session, forms.psych_case("fam", slots)).number
 
@@ -33,7 +34,7 @@ def test_list_show_update_and_the_trail_they_leave(number: str, capsys: pytest.C
     assert number in capsys.readouterr().out
     assert cli.main(["cases", "show", number, "--by", "wang"]) == 0
     shown = capsys.readouterr().out
-    assert "13812345678" in shown and consent.PSYCH.version in shown
+    assert "13812345678" in shown and PSYCH_CONSENT.version in shown
     assert (
         cli.main(["cases", "update", number, "--status", "accepted", "--note", "已电话联系", "--by", "li"])
         == 0

@@ -12,10 +12,11 @@ from intake.cases import CaseKind
 from intake.forms import Context, validate
 from knowledge.entitlement import Answer, from_record
 from knowledge.yamlio import SEED_DIR, read_records
+from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT
 
 SEED = [from_record(record) for record in read_records(SEED_DIR / "entries.yaml")]
-NO_WAGE = Context(today=date(2026, 11, 29))
-WAGE = Context(today=date(2026, 11, 29), min_wage_yuan=2540.0)
+NO_WAGE = Context(today=date(2026, 11, 29), chat_retention_days=365)
+WAGE = Context(today=date(2026, 11, 29), chat_retention_days=365, min_wage_yuan=2540.0)
 ALL_ENTITLEMENT = [question.slot for question in forms.QUESTIONS]
 
 
@@ -175,20 +176,16 @@ def test_values_of_the_wrong_type_are_asked_again(value) -> None:
     assert validate("ent_hukou", value, NO_WAGE) is None
 
 
-@pytest.mark.parametrize("purpose", ["psych", "legal"])
+@pytest.mark.parametrize("purpose", consent.PURPOSES)
 def test_consent_stores_the_version_agreed_to(purpose: str) -> None:
-    slot, current = f"{purpose}_consent", consent.BY_PURPOSE[purpose].version
+    slot, current = f"{purpose}_consent", consent.consent_for(purpose, 365).version
     assert validate(slot, "yes", NO_WAGE) == current
     assert validate(slot, "同意", NO_WAGE) == current
     assert validate(slot, current, NO_WAGE) == current
     assert validate(slot, "no", NO_WAGE) == consent.DECLINED
-    assert validate(slot, f"{purpose}-2000-01", NO_WAGE) is None  # an older text: ask again
+    assert validate(slot, f"{purpose}-2026-01", NO_WAGE) is None  # an older text: ask again
+    assert validate(slot, consent.consent_for(purpose, 30).version, NO_WAGE) is None  # another promise
     assert validate(slot, "unknown", NO_WAGE) is None
-
-
-def test_consent_texts_say_what_why_who_and_how_long() -> None:
-    for text in (consent.PSYCH.text, consent.LEGAL.text):
-        assert all(word in text for word in ("记下什么", "为什么记", "谁能看到", "保存多久", "同意"))
 
 
 def test_declining_psych_consent_asks_nothing_else() -> None:
@@ -220,7 +217,7 @@ def test_home_visit_needs_hardship_mobility_and_the_persons_request(
 
 def test_every_legal_case_has_priority_and_skipped_answers_are_not_stored_as_data() -> None:
     slots = {
-        "legal_consent": consent.LEGAL.version,
+        "legal_consent": LEGAL_CONSENT.version,
         "legal_matter": "consult",
         "legal_description": "unknown",
         "legal_hardship": "yes",
@@ -231,12 +228,12 @@ def test_every_legal_case_has_priority_and_skipped_answers_are_not_stored_as_dat
     }
     new = forms.legal_case("me", slots)
     assert new.kind is CaseKind.LEGAL and new.priority and new.home_visit
-    assert new.phone is None and new.street == "牛街" and new.consent_version == consent.LEGAL.version
+    assert new.phone is None and new.street == "牛街" and new.consent_version == LEGAL_CONSENT.version
 
 
 def test_psych_case() -> None:
     slots = {
-        "psych_consent": consent.PSYCH.version,
+        "psych_consent": PSYCH_CONSENT.version,
         "psych_way": "peer",
         "psych_phone": "010-82951332",
         "psych_call_time": "evening",

@@ -1,0 +1,38 @@
+"""Migrations on a database that already holds data, as an upgrade in production meets it."""
+
+from alembic import command
+from sqlalchemy import Engine, inspect, text
+
+from helpline import migrate
+from helpline.db import make_engine, make_session_factory, transaction
+from helpline.users import list_users, set_department
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table)}
+
+
+def test_user_departments_are_added_to_existing_users(database_url: str) -> None:
+    command.downgrade(migrate.alembic_config(database_url), "0008@0002")  # the release before 0008
+    engine = make_engine(database_url)
+    assert "department" not in _columns(engine, "users")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (name, role, token_hash, active, created_at)"
+                " VALUES ('old-staff', 'staff', 'hash-1', true, CURRENT_TIMESTAMP),"
+                " ('old-admin', 'admin', 'hash-2', true, CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate.upgrade(database_url)
+    assert "department" in _columns(engine, "users")
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        assert [(u.name, u.role, u.department) for u in list_users(session)] == [
+            ("old-admin", "admin", None),
+            ("old-staff", "staff", None),
+        ]
+        assert set_department(session, "old-staff", "justice")
+    with sessions() as session:
+        assert [u.department for u in list_users(session)] == [None, "justice"]
+    engine.dispose()
