@@ -35,6 +35,7 @@ from handoff.safety import FORM_ANSWER, SIGNAL_KEY
 from handoff.texts import HANDOFF_PHRASE
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
+from intake.questions import LEAVE_FORM_INTENTS, typed_answer
 from intake.validation import accepts
 from knowledge.answers import intake_offer
 from knowledge.live import LiveKnowledge
@@ -195,8 +196,7 @@ class Router:
         if before.reset_rasa_first:
             await self._reset_rasa(family.sender)
         way, reading = await self._route(family)
-        said = entry_payload(way.entry_id) if way.entry_id else family.text[: self._max_chars]
-        items = await self._answer(family.sender, said, way)
+        items = await self._answer(family.sender, self._said(family.text, way), way)
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
@@ -207,6 +207,14 @@ class Router:
             mine = [_reply(utterance) for utterance in after.replies]
             replies = mine if after.replaces_rasa else replies + mine
         return replies or [Reply(texts.NO_ANSWER)]
+
+    def _said(self, text: str, way: Route) -> str:
+        """What Rasa is sent: the entry to answer, a form answer for the form's own reading, or the text."""
+        if way.entry_id:
+            return entry_payload(way.entry_id)
+        if way.form_answer:
+            return typed_answer(text[: self._max_chars])
+        return text[: self._max_chars]
 
     async def _answer(self, sender: str, said: str, way: Route) -> list[dict[str, Any]]:
         """Rasa's reply items; when Rasa, or its action server on a policy question, fails,
@@ -221,14 +229,8 @@ class Router:
         None when Rasa cannot be asked. The route's reading is used when there was one."""
         if reading is not None:
             return FORM_ANSWER if reading.in_form else reading.intent
-        try:
-            in_form, _last = await self._rasa.conversation(family.sender)
-            if in_form:
-                return FORM_ANSWER
-            intent, _confidence = await self._rasa.parse(family.text[: self._max_chars])
-        except RasaUnavailable:
-            return None
-        return intent
+        in_form, _last = await self._conversation(family.sender)
+        return FORM_ANSWER if in_form else await self._intent(family.text[: self._max_chars])
 
     async def _answer_while_waiting(self, family: FamilyMessage) -> list[Reply]:
         """A policy question asked while waiting for a person is answered, marked as such."""
@@ -242,10 +244,16 @@ class Router:
     async def _route(self, family: FamilyMessage) -> tuple[Route, Reading | None]:
         """One decision from Rasa's intent, the best knowledge-base entry and any open form, and
         the reading it was made from (None when nothing was worth asking Rasa about)."""
-        knowledge = self._knowledge
-        if knowledge is None or not knowledge.ready or family.text.startswith("/"):
-            return TO_RASA, None
+        if family.text.startswith("/"):
+            return TO_RASA, None  # a button: it says exactly what it means
         text = family.text[: self._max_chars]
+        in_form, last_entry = await self._conversation(family.sender)
+        if in_form:
+            intent = await self._intent(text)
+            return Route(form_answer=intent not in LEAVE_FORM_INTENTS), Reading(text, intent, None, True)
+        knowledge = self._knowledge
+        if knowledge is None or not knowledge.ready:
+            return TO_RASA, None
         try:
             best = await asyncio.to_thread(knowledge.best, text)
         except Exception:
@@ -254,16 +262,27 @@ class Router:
         follows_on = elliptical(text)
         if not follows_on and (best is None or best.semantic < knowledge.thresholds.close):
             return TO_RASA, None  # nothing to answer from: no need to ask Rasa twice
-        parsed, state = await asyncio.gather(
-            self._rasa.parse(text), self._rasa.conversation(family.sender), return_exceptions=True
-        )
-        intent = parsed[0] if isinstance(parsed, tuple) else None
-        in_form, last_entry = state if isinstance(state, tuple) else (False, None)
+        intent = await self._intent(text)
         in_context = None
         if follows_on and last_entry is not None:
             in_context = await asyncio.to_thread(knowledge.best_in_context, text, last_entry)
-        reading = Reading(text, intent, in_context or best, in_form, in_context is not None)
+        reading = Reading(text, intent, in_context or best, False, in_context is not None)
         return route(reading, knowledge.thresholds), reading
+
+    async def _conversation(self, sender: str) -> tuple[bool, str | None]:
+        """Whether a form waits for this family's answer, and the entry last answered; when Rasa
+        cannot tell, no form and no entry (the message then goes to Rasa as typed)."""
+        try:
+            return await self._rasa.conversation(sender)
+        except RasaUnavailable:
+            return False, None
+
+    async def _intent(self, text: str) -> str | None:
+        try:
+            intent, _confidence = await self._rasa.parse(text)
+        except RasaUnavailable:
+            return None
+        return intent
 
     def _without_rasa(self, way: Route) -> list[dict[str, Any]]:
         """Rasa or its action server is down: a policy question is still answered from the knowledge base."""

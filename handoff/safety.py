@@ -273,12 +273,13 @@ def withdraws_request(text: str) -> bool:
 
 
 _ASKS_FOR_A_PERSON = re.compile(
-    r"(找|要|换|转|叫)(个|一个)?(真人|人工|工作人员|客服|咨询师|心理老师|心理医生)(来)?(跟|和|陪)?(我)?(说|聊|谈)?"
+    r"(找|要|换|转|叫)(个|一个)?(真人|人工|工作人员|客服)(来)?(跟|和|陪)?(我)?(说|聊|谈)?"
     r"|(找|要|叫)(个|一个)?人(来)?(跟|和|陪)(我)?(说|聊|谈|唠)"
-    r"|(跟|和)(个)?(真人|工作人员|咨询师)(说|聊|谈)|给我找(个|一个)人$"
+    r"|(跟|和)(个)?(真人|工作人员)(说|聊|谈)|给我找(个|一个)人$"
 )
 """'那还是找个人跟我说吧', '给我找个真人': a request for a person in a sentence; not
-'找个人陪我去医院' (an escort, a policy question)."""
+'找个人陪我去医院' (an escort, a policy question), and not '找个心理老师聊聊', which asks for the
+psychological support of 三（二）1 and goes to its intake."""
 
 
 def asks_for_human(text: str) -> bool:

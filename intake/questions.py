@@ -39,9 +39,22 @@ class Prompt:
     buttons: tuple[Button, ...] = ()
 
 
+LEAVE_FORM_INTENTS = frozenset(payload.removeprefix("/") for payload in (STOP, RESUME))
+"""Typed messages inside a form that are not its answer: 算了不办了, 继续刚才的登记. Not Rasa's
+request_human, which it reads into answers such as 打电话聊就行: a typed 找人工 is taken by the
+gateway's own hand-off check before Rasa (handoff.safety.asks_for_human)."""
+
+
 def choose(value: str) -> str:
     """The payload of an option's button: the intent ``inform`` with the entity ``choice``."""
     return "/inform" + json.dumps({"choice": value}, ensure_ascii=False)
+
+
+def typed_answer(text: str) -> str:
+    """What the gateway sends for words typed inside a form: the intent ``inform`` with the entity
+    ``answer``, so the form's validator reads them, knowing the question, instead of an intent
+    guessed from the words alone (能出门 read as yes, 有困难 as an emergency)."""
+    return "/inform" + json.dumps({"answer": " ".join(text.split())}, ensure_ascii=False)
 
 
 def _options(options: Sequence[Option], skip: str = SKIP_LABEL) -> tuple[Button, ...]:

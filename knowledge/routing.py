@@ -74,6 +74,8 @@ class Route:
     entry_id: str | None = None
     fallback: str | None = None
     """The entry to answer from if Rasa or its action server fails on this message."""
+    form_answer: bool = False
+    """The message answers the open form's question: the form's validator reads it."""
 
 
 TO_RASA = Route()

@@ -94,7 +94,9 @@ def test_asking_for_a_person(text: str) -> None:
     assert asks_for_human(text)
 
 
-@pytest.mark.parametrize("text", ["人工费多少", "我想问问人工服务的补贴", "", "人"])
+@pytest.mark.parametrize(
+    "text", ["人工费多少", "我想问问人工服务的补贴", "", "人", "我想找个心理老师聊聊", "找个咨询师谈谈"]
+)
 def test_mentioning_the_word_is_not_asking(text: str) -> None:
     assert not asks_for_human(text)
 
