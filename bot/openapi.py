@@ -45,6 +45,10 @@ def problem(description: str) -> dict[str, Any]:
 INVALID: dict[int | str, dict[str, Any]] = {
     400: {"model": InvalidRequest, "description": "请求格式不对: the body or a parameter does not fit"}
 }
+SIGNED_IN: dict[int | str, dict[str, Any]] = {
+    401: problem("no bearer token, or one that is unknown or switched off"),
+    403: problem("the user's role may not do this"),
+}
 
 
 def _replace_validation_error(document: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field, model_validator
 
+from bot import openapi
 from bot.auth import require_roles
 from helpline.access_log import log_access
 from helpline.db import transaction
@@ -22,7 +23,7 @@ from helpline.users import Role, User
 from intake import cases
 from intake.cases import Case, CaseKind, CaseStatus
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases 登记"])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases 登记"], responses=openapi.SIGNED_IN)
 
 Staff = Annotated[User, Depends(require_roles(Role.STAFF))]
 Number = Annotated[str, Field(max_length=32, description="编号，如 XC-2026-000123")]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import openapi
 from bot.auth import require_roles
 from bot.delivery import Delivery
 from bot.rasa_client import RasaUnavailable
@@ -31,7 +32,7 @@ from helpline.users import Role, User
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
+router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"], responses=openapi.SIGNED_IN)
 
 Counselor = Annotated[User, Depends(require_roles(Role.COUNSELOR))]
 

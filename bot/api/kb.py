@@ -19,6 +19,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from bot import openapi
 from bot.auth import require_roles
 from helpline.db import transaction
 from helpline.users import Role, User
@@ -28,7 +29,7 @@ from knowledge.retrieval import Retriever
 from knowledge.schema import SchemaError
 from knowledge.yamlio import Kind, YamlFormatError
 
-router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base 知识库"])
+router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base 知识库"], responses=openapi.SIGNED_IN)
 
 Staff = Annotated[User, Depends(require_roles(Role.STAFF))]
 
