@@ -1,10 +1,11 @@
 """The error answers the gateway's routes share, as its OpenAPI document states them.
 
 Routes declare what they can answer besides success with these (``responses=``):
-every error body is ``{"detail": …}`` in Chinese. A malformed request is a 400 from
-:func:`bot.app._add_input_guards`, never FastAPI's own 422, so :func:`install` puts
-the 400 where FastAPI would document its 422. ``tests/bot/test_openapi_contract.py``
-holds every route to what is written here.
+every error body is ``{"detail": …}``, words a person can be shown. A malformed
+request is a 400 from :func:`bot.app._add_input_guards`, never FastAPI's own 422, so
+:func:`install` documents the 400 on every route that takes parameters or a body, and
+drops FastAPI's 422. ``tests/bot/test_openapi_contract.py`` holds every route to what
+is written here.
 """
 
 from __future__ import annotations
@@ -49,17 +50,24 @@ SIGNED_IN: dict[int | str, dict[str, Any]] = {
     401: problem("no bearer token, or one that is unknown or switched off"),
     403: problem("the user's role may not do this"),
 }
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("nothing with this id (or number, or key)")}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: problem("its current state does not allow this")}
 
 
 def _replace_validation_error(document: dict[str, Any]) -> None:
-    """FastAPI documents a 422 for every route with parameters or a body; the app answers those with 400."""
+    """A route with parameters or a body answers a malformed request with 400 (FastAPI would say 422).
+
+    FastAPI adds its 422 only where a route declares no 422 of its own; the knowledge
+    base's routes do (a refused change), so the 400 goes wherever a request can be malformed.
+    """
     invalid = {"description": INVALID[400]["description"], "content": _json_of("InvalidRequest")}
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
-            responses = operation.get("responses", {})
+            responses = operation.setdefault("responses", {})
             automatic = responses.get("422", {}).get("content", {}).get("application/json", {})
             if automatic.get("schema", {}).get("$ref") == VALIDATION_ERROR_REF:
                 del responses["422"]
+            if operation.get("parameters") or operation.get("requestBody"):
                 responses.setdefault("400", invalid)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name, model in (("InvalidRequest", InvalidRequest), ("ErrorLocation", ErrorLocation)):

@@ -154,7 +154,7 @@ def list_cases(
         return [_summary(case) for case in found]
 
 
-@router.get("/{number}", response_model=CaseDetail)
+@router.get("/{number}", response_model=CaseDetail, responses=openapi.NOT_FOUND)
 def read_case(request: Request, number: str, user: Staff) -> CaseDetail:
     """One case with its phone number, form answers and history; the read is access-logged."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
@@ -163,7 +163,7 @@ def read_case(request: Request, number: str, user: Staff) -> CaseDetail:
         return _detail(case)
 
 
-@router.patch("/{number}", response_model=CaseDetail)
+@router.patch("/{number}", response_model=CaseDetail, responses={**openapi.NOT_FOUND, **openapi.CONFLICT})
 def update_case(request: Request, number: str, body: CaseUpdate, user: Staff) -> CaseDetail:
     """Move the case on and/or add a note; 409 when the status cannot follow the current one."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"], responses=openapi.SIGNED_IN)
 
 Counselor = Annotated[User, Depends(require_roles(Role.COUNSELOR))]
+TICKET_STATE = {**openapi.NOT_FOUND, **openapi.CONFLICT}
+"""A ticket that does not exist, or whose status does not allow the step (403: another counselor holds it)."""
 
 
 def _clean(value: str) -> str:
@@ -81,7 +83,7 @@ def list_handoffs(
     return [_view(ticket, index + 1 if waiting else 0, now) for index, ticket in enumerate(tickets)]
 
 
-@router.get("/{ticket_id}")
+@router.get("/{ticket_id}", responses=openapi.NOT_FOUND)
 def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
     """Transcript, automatic summary and history of one ticket; the read is access-logged."""
     with transaction(request.app.state.sessions) as session:
@@ -109,7 +111,7 @@ def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dict[str,
 # --- working a ticket -------------------------------------------------------------
 
 
-@router.post("/{ticket_id}/claim")
+@router.post("/{ticket_id}/claim", responses=TICKET_STATE)
 async def claim(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
     """Take a waiting ticket; when two counselors race, one gets 200 and the other 409."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
@@ -119,7 +121,7 @@ async def claim(request: Request, ticket_id: int, user: Counselor) -> dict[str, 
     return view
 
 
-@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED, responses=TICKET_STATE)
 async def send_message(request: Request, ticket_id: int, body: TextBody, user: Counselor) -> dict[str, Any]:
     """Say something to the family on their channel (stored first, then pushed or polled)."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
@@ -129,7 +131,7 @@ async def send_message(request: Request, ticket_id: int, body: TextBody, user: C
     return {"message_id": message.id, "channel": message.channel, "pushed": pushed}
 
 
-@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED)
+@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED, responses=openapi.NOT_FOUND)
 def add_note(request: Request, ticket_id: int, body: TextBody, user: Counselor) -> dict[str, Any]:
     """A private note on the ticket; never shown to the family."""
     with transaction(request.app.state.sessions) as session:
@@ -139,7 +141,7 @@ def add_note(request: Request, ticket_id: int, body: TextBody, user: Counselor) 
         return {"id": event.id, "at": event.at.isoformat()}
 
 
-@router.post("/{ticket_id}/transfer")
+@router.post("/{ticket_id}/transfer", responses=TICKET_STATE)
 def transfer(request: Request, ticket_id: int, body: TransferBody, user: Counselor) -> dict[str, Any]:
     """Hand the ticket to another counselor (who is notified)."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
@@ -150,7 +152,7 @@ def transfer(request: Request, ticket_id: int, body: TransferBody, user: Counsel
         return _view(ticket, 0, utcnow())
 
 
-@router.post("/{ticket_id}/close")
+@router.post("/{ticket_id}/close", responses=TICKET_STATE)
 async def close(request: Request, ticket_id: int, body: CloseBody, user: Counselor) -> dict[str, Any]:
     """End the hand-off: the family is told and goes back to the bot."""
     now = utcnow()
@@ -164,7 +166,7 @@ async def close(request: Request, ticket_id: int, body: CloseBody, user: Counsel
     return view
 
 
-@router.post("/{ticket_id}/followup", status_code=status.HTTP_201_CREATED)
+@router.post("/{ticket_id}/followup", status_code=status.HTTP_201_CREATED, responses=openapi.NOT_FOUND)
 def follow_up(request: Request, ticket_id: int, body: FollowUpBody, user: Counselor) -> dict[str, Any]:
     """Promise a call-back: in ``hours`` the family is queued again at callback priority."""
     now = utcnow()
