@@ -50,6 +50,7 @@ SIGNED_IN: dict[int | str, dict[str, Any]] = {
     401: problem("no bearer token, or one that is unknown or switched off"),
     403: problem("the user's role may not do this"),
 }
+TOO_LARGE: dict[int | str, dict[str, Any]] = {413: problem("内容太长了: the body is over 256 KiB")}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("nothing with this id (or number, or key)")}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: problem("its current state does not allow this")}
 
