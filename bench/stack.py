@@ -75,6 +75,7 @@ class Assistant:
 
     settings: Settings
     processes: list[subprocess.Popen[bytes]]
+    names: list[str]
 
     @property
     def url(self) -> str:
@@ -84,6 +85,10 @@ class Assistant:
         """Until the gateway has done what it was given (between phases of a benchmark)."""
         wait_idle(self.processes[-1].pid)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time each process has used so far, by service name."""
+        return {name: _cpu_seconds(p.pid) for name, p in zip(self.names, self.processes, strict=True)}
+
 
 @contextmanager
 def seeded(workdir: Path, name: str = "assistant") -> Iterator[Assistant]:
@@ -92,8 +97,9 @@ def seeded(workdir: Path, name: str = "assistant") -> Iterator[Assistant]:
     settings = on_free_ports(replace(load_settings(), database_url=f"sqlite:///{workdir / f'{name}.db'}"))
     migrate.upgrade(settings.database_url)
     load_seed_into(settings.database_url)
-    with running(plan(settings), workdir / "logs") as processes:
-        yield Assistant(settings, processes)
+    services_ = plan(settings)
+    with running(services_, workdir / "logs") as processes:
+        yield Assistant(settings, processes, [service.name for service in services_])
 
 
 def percentile(values: list[float], share: float) -> float:
