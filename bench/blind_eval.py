@@ -34,7 +34,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +45,10 @@ from bench import stack
 from handoff import texts as handoff_texts
 from handoff.classifier import shared_classifier
 from handoff.risk import RiskLevel, screen
-from helpline import migrate
-from helpline.settings import REPO_ROOT, Settings, load_settings
+from helpline.settings import REPO_ROOT, Settings
 from intake import forms
 from intake.questions import INTROS
 from knowledge.answers import DOCUMENT
-from knowledge.repository import load_seed_into
 
 ROUNDS_DIR = REPO_ROOT / "tests" / "data" / "blind"
 LABELS = ("policy", "offtopic", "crisis", "emergency", "none", "unclear", "psych", "legal", "human")
@@ -239,13 +237,6 @@ def _not_at_risk(key: str) -> bool:
     return key.startswith("policy/") or key in NOT_AT_RISK
 
 
-def _own_stack(workdir: Path) -> tuple[Any, Settings]:
-    settings = stack.on_free_ports(replace(load_settings(), database_url=f"sqlite:///{workdir / 'eval.db'}"))
-    migrate.upgrade(settings.database_url)
-    load_seed_into(settings.database_url)
-    return stack.running(stack.plan(settings), workdir / "logs"), settings
-
-
 RASA_LEVELS = {"express_crisis": RiskLevel.CRISIS, "report_emergency": RiskLevel.EMERGENCY}
 
 
@@ -289,11 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         results = asyncio.run(evaluate(args.url, rounds))
     else:
-        with tempfile.TemporaryDirectory(prefix="blind-eval-") as folder:
-            running, settings = _own_stack(Path(folder))
-            with running:
-                results = asyncio.run(evaluate(f"http://{settings.host}:{settings.port}", rounds))
-                breakdown = components(settings, [turn for r in rounds for turn in r.messages])
+        with (
+            tempfile.TemporaryDirectory(prefix="blind-eval-") as folder,
+            stack.seeded(Path(folder), "eval") as own,
+        ):
+            results = asyncio.run(evaluate(own.url, rounds))
+            breakdown = components(own.settings, [turn for r in rounds for turn in r.messages])
     print(f"\nend to end through the REST webhook: {', '.join(r.name for r in rounds)}")
     print(table(results))
     if breakdown:

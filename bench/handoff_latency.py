@@ -123,16 +123,11 @@ def _in_queue(client: httpx.Client, headers: dict[str, str], sender: str) -> int
     raise RuntimeError(f"the crisis ticket of {sender} is not in the waiting queue")
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def _run(mode: str, base: Settings, count: int, workdir: Path) -> Spans:
     settings = stack.on_free_ports(base)
     with stack.running(stack.plan(settings, with_rasa=mode == "up"), workdir / f"logs-{mode}"):
-        gateway = f"http://{settings.host}:{settings.port}"
-        return _measure(gateway, settings.database_url, _counselor_token(settings.database_url), count, mode)
+        token = _counselor_token(settings.database_url)
+        return _measure(stack.url(settings), settings.database_url, token, count, mode)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':12}{'visible p50':>12}{'p95':>8}{'max':>8}{'reply p50':>12}{'p95':>8}")
     worst = 0.0
     for mode, spans in results.items():
-        visible_p95 = _percentile(spans.visible, 0.95)
+        visible_p95 = stack.percentile(spans.visible, 0.95)
         worst = max(worst, visible_p95)
         visible = f"{statistics.median(spans.visible):>12.1f}{visible_p95:>8.1f}{max(spans.visible):>8.1f}"
-        replied = f"{statistics.median(spans.replied):>12.1f}{_percentile(spans.replied, 0.95):>8.1f}"
+        replied = f"{statistics.median(spans.replied):>12.1f}{stack.percentile(spans.replied, 0.95):>8.1f}"
         print(f"Rasa {mode:7}{visible}{replied}")
     print(f"goal: ticket visible p95 ≤ {GOAL_P95_MS:.0f} ms — {'met' if worst <= GOAL_P95_MS else 'NOT met'}")
     return 0 if worst <= GOAL_P95_MS else 1

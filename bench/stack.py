@@ -13,12 +13,13 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from helpline import services
+from helpline import migrate, services
 from helpline.rasa_model import ensure_trained
-from helpline.settings import Settings
+from helpline.settings import Settings, load_settings
+from knowledge.repository import load_seed_into
 
 IDLE_CPU_SECONDS = 0.05
 """CPU seconds per wall-clock second below which the gateway counts as idle."""
@@ -37,6 +38,11 @@ def local(port: int) -> str:
 def on_free_ports(base: Settings) -> Settings:
     """``base`` with the gateway, Rasa and the action server moved to free local ports."""
     return replace(base, port=free_port(), rasa_url=local(free_port()), action_server_url=local(free_port()))
+
+
+def url(settings: Settings) -> str:
+    """The gateway's base URL."""
+    return f"http://{settings.host}:{settings.port}"
 
 
 def plan(settings: Settings, with_rasa: bool = True) -> list[services.Service]:
@@ -61,6 +67,45 @@ def running(plan: list[services.Service], log_dir: Path) -> Iterator[list[subpro
     finally:
         for process in reversed(processes):
             services.stop(process)
+
+
+@dataclass(frozen=True)
+class Assistant:
+    """A running private copy: its settings and processes (the gateway last)."""
+
+    settings: Settings
+    processes: list[subprocess.Popen[bytes]]
+    names: list[str]
+
+    @property
+    def url(self) -> str:
+        return url(self.settings)
+
+    def wait_idle(self) -> None:
+        """Until the gateway has done what it was given (between phases of a benchmark)."""
+        wait_idle(self.processes[-1].pid)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time each process has used so far, by service name."""
+        return {name: _cpu_seconds(p.pid) for name, p in zip(self.names, self.processes, strict=True)}
+
+
+@contextmanager
+def seeded(workdir: Path, name: str = "assistant") -> Iterator[Assistant]:
+    """The whole assistant on free ports and a new SQLite database loaded from the seed, as
+    ``make run`` has it, until the block ends."""
+    settings = on_free_ports(replace(load_settings(), database_url=f"sqlite:///{workdir / f'{name}.db'}"))
+    migrate.upgrade(settings.database_url)
+    load_seed_into(settings.database_url)
+    services_ = plan(settings)
+    with running(services_, workdir / "logs") as processes:
+        yield Assistant(settings, processes, [service.name for service in services_])
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value ``share`` of the way up the sorted values (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def _cpu_seconds(pid: int) -> float:

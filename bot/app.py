@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import health, webhook
+from bot import health, openapi, webhook
 from bot.api import cases, chats, handoffs, kb
 from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
@@ -57,7 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.gate.safety.close()
         app.state.engine.dispose()
 
-    app = FastAPI(title="西城区失独家庭帮扶助手 gateway", version="1.0", lifespan=lifespan)
+    # Every route: bot.app.BodyLimit refuses a long body before any route sees it.
+    app = FastAPI(
+        title="西城区失独家庭帮扶助手 gateway", version="1.0", lifespan=lifespan, responses=openapi.TOO_LARGE
+    )
+    openapi.install(app)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from bot.rasa_client import RasaClient
@@ -53,7 +54,23 @@ def _loaded(ready: bool, done: bool) -> dict[str, Any]:
     return {"ok": False, "error": "failed to load" if done else "loading"}
 
 
-@router.get("/healthz")
+class Part(BaseModel):
+    ok: bool
+    error: str | None = Field(default=None, description="why not, when it is not ok")
+    file: str | None = Field(default=None, description="the model Rasa has loaded (part 'model')")
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok, or degraded when a part is not")
+    parts: dict[str, Part] = Field(description="database, rasa, action_server, model, knowledge_in_gateway")
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses={503: {"model": Health, "description": "a part is down; the parts say which"}},
+)
 async def healthz(request: Request, response: Response) -> dict[str, Any]:
     """200 when every part is up, 503 with the failing parts named otherwise."""
     state = request.app.state

@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.openapi import InvalidRequest
 from bot.router import Inbound, Router
 from bot.telegram.senders import SENDER_PREFIX
 from helpline.secrets import chat_key, same
@@ -54,6 +55,7 @@ class RestMessage(BaseModel):
                 }
             }
         },
+        400: {"model": InvalidRequest, "description": "not a message, or a sender id of Telegram's"},
         401: {"description": "HELPLINE_REST_TOKEN is set and the bearer token is missing or wrong"},
     },
 )

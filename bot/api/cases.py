@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field, model_validator
 
+from bot import openapi
 from bot.auth import require_roles
 from helpline.access_log import log_access
 from helpline.db import transaction
@@ -26,7 +27,7 @@ from helpline.users import Role, User
 from intake import cases
 from intake.cases import Case, CaseKind, CaseStatus
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases 登记"])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases 登记"], responses=openapi.SIGNED_IN)
 
 Staff = Annotated[User, Depends(require_roles(Role.STAFF))]
 
@@ -178,7 +179,7 @@ def list_cases(
         return [_summary(case) for case in found]
 
 
-@router.get("/{number}", response_model=CaseDetail)
+@router.get("/{number}", response_model=CaseDetail, responses=openapi.NOT_FOUND)
 def read_case(request: Request, number: str, user: Staff, seen_by: SeenBy) -> CaseDetail:
     """One case with its phone number, form answers and history; the read is access-logged."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
@@ -187,7 +188,7 @@ def read_case(request: Request, number: str, user: Staff, seen_by: SeenBy) -> Ca
         return _detail(case)
 
 
-@router.patch("/{number}", response_model=CaseDetail)
+@router.patch("/{number}", response_model=CaseDetail, responses={**openapi.NOT_FOUND, **openapi.CONFLICT})
 def update_case(request: Request, number: str, body: CaseUpdate, user: Staff, seen_by: SeenBy) -> CaseDetail:
     """Move the case on and/or add a note; 409 when the status cannot follow the current one."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:

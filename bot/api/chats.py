@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
+from bot import openapi
 from bot.delivery import stored_reply
 from bot.webhook import REST_CHANNEL
 from handoff import queue
@@ -25,7 +26,7 @@ from helpline.secrets import chat_key, same
 router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
 
 
-@router.get("/{sender}/messages")
+@router.get("/{sender}/messages", responses=openapi.NOT_FOUND)
 def messages_to_family(
     request: Request,
     sender: Annotated[str, Path(min_length=1, max_length=128)],

@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import openapi
 from bot.auth import require_roles
 from bot.delivery import Delivery
 from bot.rasa_client import RasaUnavailable
@@ -31,9 +32,13 @@ from helpline.users import Role, User
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
+router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"], responses=openapi.SIGNED_IN)
 
 Counselor = Annotated[User, Depends(require_roles(Role.COUNSELOR))]
+TicketId = Annotated[int, Path(ge=0, le=2**31 - 1, description="工单编号 / ticket id")]
+"""At most the largest id the database stores (PostgreSQL's integer); a larger one cannot be a ticket."""
+TICKET_STATE = {**openapi.NOT_FOUND, **openapi.CONFLICT}
+"""A ticket that does not exist, or whose status does not allow the step (403: another counselor holds it)."""
 
 
 def _clean(value: str) -> str:
@@ -80,8 +85,8 @@ def list_handoffs(
     return [_view(ticket, index + 1 if waiting else 0, now) for index, ticket in enumerate(tickets)]
 
 
-@router.get("/{ticket_id}")
-def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
+@router.get("/{ticket_id}", responses=openapi.NOT_FOUND)
+def read_handoff(request: Request, ticket_id: TicketId, user: Counselor) -> dict[str, Any]:
     """Transcript, automatic summary and history of one ticket; the read is access-logged."""
     with transaction(request.app.state.sessions) as session:
         ticket = _ticket(session, ticket_id)
@@ -108,8 +113,8 @@ def read_handoff(request: Request, ticket_id: int, user: Counselor) -> dict[str,
 # --- working a ticket -------------------------------------------------------------
 
 
-@router.post("/{ticket_id}/claim")
-async def claim(request: Request, ticket_id: int, user: Counselor) -> dict[str, Any]:
+@router.post("/{ticket_id}/claim", responses=TICKET_STATE)
+async def claim(request: Request, ticket_id: TicketId, user: Counselor) -> dict[str, Any]:
     """Take a waiting ticket; when two counselors race, one gets 200 and the other 409."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
         ticket, hello = queue.claim(session, ticket_id, user.name, utcnow())
@@ -118,8 +123,10 @@ async def claim(request: Request, ticket_id: int, user: Counselor) -> dict[str, 
     return view
 
 
-@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
-async def send_message(request: Request, ticket_id: int, body: TextBody, user: Counselor) -> dict[str, Any]:
+@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED, responses=TICKET_STATE)
+async def send_message(
+    request: Request, ticket_id: TicketId, body: TextBody, user: Counselor
+) -> dict[str, Any]:
     """Say something to the family on their channel (stored first, then pushed or polled)."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
         ticket = _ticket(session, ticket_id)
@@ -128,8 +135,8 @@ async def send_message(request: Request, ticket_id: int, body: TextBody, user: C
     return {"message_id": message.id, "channel": message.channel, "pushed": pushed}
 
 
-@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED)
-def add_note(request: Request, ticket_id: int, body: TextBody, user: Counselor) -> dict[str, Any]:
+@router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED, responses=openapi.NOT_FOUND)
+def add_note(request: Request, ticket_id: TicketId, body: TextBody, user: Counselor) -> dict[str, Any]:
     """A private note on the ticket; never shown to the family."""
     with transaction(request.app.state.sessions) as session:
         ticket = _ticket(session, ticket_id)
@@ -138,8 +145,8 @@ def add_note(request: Request, ticket_id: int, body: TextBody, user: Counselor) 
         return {"id": event.id, "at": event.at.isoformat()}
 
 
-@router.post("/{ticket_id}/transfer")
-def transfer(request: Request, ticket_id: int, body: TransferBody, user: Counselor) -> dict[str, Any]:
+@router.post("/{ticket_id}/transfer", responses=TICKET_STATE)
+def transfer(request: Request, ticket_id: TicketId, body: TransferBody, user: Counselor) -> dict[str, Any]:
     """Hand the ticket to another counselor (who is notified)."""
     with _domain_errors(), transaction(request.app.state.sessions) as session:
         ticket = _ticket(session, ticket_id)
@@ -149,8 +156,8 @@ def transfer(request: Request, ticket_id: int, body: TransferBody, user: Counsel
         return _view(ticket, 0, utcnow())
 
 
-@router.post("/{ticket_id}/close")
-async def close(request: Request, ticket_id: int, body: CloseBody, user: Counselor) -> dict[str, Any]:
+@router.post("/{ticket_id}/close", responses=TICKET_STATE)
+async def close(request: Request, ticket_id: TicketId, body: CloseBody, user: Counselor) -> dict[str, Any]:
     """End the hand-off: the family is told and goes back to the bot."""
     now = utcnow()
     with _domain_errors(), transaction(request.app.state.sessions) as session:
@@ -163,8 +170,8 @@ async def close(request: Request, ticket_id: int, body: CloseBody, user: Counsel
     return view
 
 
-@router.post("/{ticket_id}/followup", status_code=status.HTTP_201_CREATED)
-def follow_up(request: Request, ticket_id: int, body: FollowUpBody, user: Counselor) -> dict[str, Any]:
+@router.post("/{ticket_id}/followup", status_code=status.HTTP_201_CREATED, responses=openapi.NOT_FOUND)
+def follow_up(request: Request, ticket_id: TicketId, body: FollowUpBody, user: Counselor) -> dict[str, Any]:
     """Promise a call-back: in ``hours`` the family is queued again at callback priority."""
     now = utcnow()
     with transaction(request.app.state.sessions) as session:

@@ -19,6 +19,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from bot import openapi
 from bot.auth import require_roles
 from helpline.db import transaction
 from helpline.users import Role, User
@@ -28,7 +29,7 @@ from knowledge.retrieval import Retriever
 from knowledge.schema import SchemaError
 from knowledge.yamlio import Kind, YamlFormatError
 
-router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base 知识库"])
+router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base 知识库"], responses=openapi.SIGNED_IN)
 
 Staff = Annotated[User, Depends(require_roles(Role.STAFF))]
 
@@ -87,6 +88,24 @@ class FactBody(BaseModel):
     decided_by: str = Field(default="", max_length=200)
     clauses: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=20)
     note: str = Field(default="", max_length=1000)
+
+
+class Refused(BaseModel):
+    detail: str
+    errors: list[str] = Field(description="every reason, one line each")
+
+
+class Refusal(BaseModel):
+    """A change the knowledge base's own checks refused (SchemaError, or YAML that is not records)."""
+
+    detail: Refused | str
+
+
+REFUSED = {
+    422: {"model": Refusal, "description": "内容有误，未保存: refused with every reason; nothing changed"}
+}
+CHANGE = {**openapi.NOT_FOUND, **REFUSED}
+"""A change to one entry: an unknown entry or version is a 404, a refused one a 422."""
 
 
 class ImportBody(BaseModel):
@@ -155,7 +174,12 @@ def list_entries(request: Request, user: Staff) -> list[dict[str, Any]]:
         return [repository.jsonable(repository.entry_record(e)) for e in repository.list_entries(session)]
 
 
-@router.post("/entries", status_code=status.HTTP_201_CREATED, summary="新建草稿 / create a draft entry")
+@router.post(
+    "/entries",
+    status_code=status.HTTP_201_CREATED,
+    summary="新建草稿 / create a draft entry",
+    responses=REFUSED,
+)
 def create_entry(body: EntryCreate, request: Request, user: Staff) -> dict[str, Any]:
     """新条目是草稿，发布后才对家属可见。/ A new entry is a draft until it is published."""
     with _changing(request) as session:
@@ -163,14 +187,14 @@ def create_entry(body: EntryCreate, request: Request, user: Staff) -> dict[str, 
         return _entry_out(session, entry.id)
 
 
-@router.get("/entries/{entry_id}", summary="查看条目 / show an entry")
+@router.get("/entries/{entry_id}", summary="查看条目 / show an entry", responses=openapi.NOT_FOUND)
 def get_entry(entry_id: str, request: Request, user: Staff) -> dict[str, Any]:
     """线上内容，以及待发布的草稿（如有）。/ The live content and the pending draft, if any."""
     with _reading(request) as session:
         return _entry_out(session, entry_id)
 
 
-@router.patch("/entries/{entry_id}", summary="修改为新草稿 / edit into a new draft version")
+@router.patch("/entries/{entry_id}", summary="修改为新草稿 / edit into a new draft version", responses=CHANGE)
 def edit_entry(entry_id: str, body: EntryFields, request: Request, user: Staff) -> dict[str, Any]:
     """只改发送的字段；发布前线上内容不变。/ Changes only the fields sent; live waits for publish."""
     with _changing(request) as session:
@@ -178,14 +202,16 @@ def edit_entry(entry_id: str, body: EntryFields, request: Request, user: Staff) 
         return _entry_out(session, entry_id)
 
 
-@router.get("/entries/{entry_id}/preview", summary="发布预览 / preview a publish")
+@router.get(
+    "/entries/{entry_id}/preview", summary="发布预览 / preview a publish", responses=openapi.NOT_FOUND
+)
 def preview_entry(entry_id: str, request: Request, user: Staff) -> dict[str, Any]:
     """评测集中发布后答案会变化的问题。/ Evaluation questions whose answer would change on publish."""
     changes = _preview(request, entry_id)
     return {"entry": entry_id, "changes": [asdict(change) for change in changes]}
 
 
-@router.post("/entries/{entry_id}/publish", summary="发布 / publish the newest version")
+@router.post("/entries/{entry_id}/publish", summary="发布 / publish the newest version", responses=CHANGE)
 def publish_entry(
     entry_id: str,
     request: Request,
@@ -202,7 +228,11 @@ def publish_entry(
         return _entry_out(session, entry_id)
 
 
-@router.get("/entries/{entry_id}/history", summary="版本与审计 / versions and audit trail")
+@router.get(
+    "/entries/{entry_id}/history",
+    summary="版本与审计 / versions and audit trail",
+    responses=openapi.NOT_FOUND,
+)
 def entry_history(entry_id: str, request: Request, user: Staff) -> dict[str, Any]:
     """每个版本的完整内容，以及谁在何时改了什么。/ Every version, and who changed what when."""
     with _reading(request) as session:
@@ -233,7 +263,7 @@ def entry_history(entry_id: str, request: Request, user: Staff) -> dict[str, Any
         return {"versions": versions, "audit": audit}
 
 
-@router.post("/entries/{entry_id}/rollback", summary="回滚 / roll back to a version")
+@router.post("/entries/{entry_id}/rollback", summary="回滚 / roll back to a version", responses=CHANGE)
 def rollback_entry(entry_id: str, body: RollbackBody, request: Request, user: Staff) -> dict[str, Any]:
     """把旧版本内容作为新版本发布。/ Publishes an earlier version's content as a new version."""
     with _changing(request) as session:
@@ -264,7 +294,9 @@ def list_departments(request: Request, user: Staff) -> list[dict[str, Any]]:
     return _directory(request, Kind.DEPARTMENTS)
 
 
-@router.put("/departments/{department_id}", summary="填写部门 / create or update a department")
+@router.put(
+    "/departments/{department_id}", summary="填写部门 / create or update a department", responses=REFUSED
+)
 def put_department(department_id: str, body: DepartmentBody, request: Request, user: Staff) -> dict[str, Any]:
     """电话等下一条消息起生效。/ Contacts show in answers from the next message."""
     return _put(request, Kind.DEPARTMENTS, department_id, body, user)
@@ -276,7 +308,7 @@ def list_helplines(request: Request, user: Staff) -> list[dict[str, Any]]:
     return _directory(request, Kind.HELPLINES)
 
 
-@router.put("/helplines/{helpline_id}", summary="填写热线 / create or update a help line")
+@router.put("/helplines/{helpline_id}", summary="填写热线 / create or update a help line", responses=REFUSED)
 def put_helpline(helpline_id: str, body: HelpLineBody, request: Request, user: Staff) -> dict[str, Any]:
     """危机流程立即使用新号码。/ The crisis path uses the new number at once."""
     return _put(request, Kind.HELPLINES, helpline_id, body, user)
@@ -288,7 +320,7 @@ def list_facts(request: Request, user: Staff) -> list[dict[str, Any]]:
     return _directory(request, Kind.FACTS)
 
 
-@router.put("/facts/{key}", summary="录入数额 / set an open figure")
+@router.put("/facts/{key}", summary="录入数额 / set an open figure", responses=REFUSED)
 def put_fact(key: str, body: FactBody, request: Request, user: Staff) -> dict[str, Any]:
     """数值必须带生效日期。/ A value needs its effective date."""
     return _put(request, Kind.FACTS, key, body, user)
@@ -297,7 +329,7 @@ def put_fact(key: str, body: FactBody, request: Request, user: Staff) -> dict[st
 # ---- import / export ---------------------------------------------------------------------------------
 
 
-@router.post("/import", summary="导入 YAML / import YAML")
+@router.post("/import", summary="导入 YAML / import YAML", responses=REFUSED)
 def import_yaml(body: ImportBody, request: Request, user: Staff) -> dict[str, Any]:
     """全部校验通过才写入，否则什么都不改。/ All or nothing: any problem refuses the whole import."""
     with _changing(request) as session:

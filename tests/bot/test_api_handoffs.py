@@ -64,6 +64,15 @@ def test_anonymous_is_401_and_staff_is_403(client: TestClient) -> None:
     assert client.get(HANDOFFS, headers=_auth(client, "boss", Role.ADMIN)).status_code == 200
 
 
+def test_a_ticket_id_past_what_the_database_stores_is_a_400_not_a_500(client: TestClient) -> None:
+    """schemathesis found 2**63: SQLite cannot bind it, a 500. The bound is PostgreSQL's integer."""
+    counselor = _auth(client, "c1")
+    for ticket in (2**63, 2**31):
+        response = client.post(f"{HANDOFFS}/{ticket}/claim", headers=counselor)
+        assert response.status_code == 400, response.text
+    assert client.get(f"{HANDOFFS}/{2**31 - 1}", headers=counselor).status_code == 404
+
+
 def test_the_list_is_in_queue_order_with_positions(client: TestClient) -> None:
     counselor = _auth(client, "c1")
     _queue(client, "asked", "转人工")
