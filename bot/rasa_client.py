@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -48,6 +49,12 @@ class RasaClient:
             response = await self._client.request(method, f"{self._base_url}{path}", json=body)
             response.raise_for_status()
             result = response.json()
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code >= 500:
+                self._closed_until = self._clock() + self._cooldown
+            # A 4xx is about this request (a sender id Rasa's routes cannot hold, say), not Rasa
+            # being down: it must not make every other family wait out the breaker.
+            raise RasaUnavailable(str(error)) from error
         except (httpx.HTTPError, ValueError) as error:
             self._closed_until = self._clock() + self._cooldown
             raise RasaUnavailable(str(error) or type(error).__name__) from error
@@ -69,7 +76,7 @@ class RasaClient:
 
     async def conversation(self, sender: str) -> tuple[bool, str | None]:
         """Whether a form (an intake) waits for this family's answer, and the entry last answered."""
-        tracker = await self._call("GET", f"/conversations/{sender}/tracker?include_events=NONE")
+        tracker = await self._call("GET", f"/conversations/{_in_path(sender)}/tracker?include_events=NONE")
         tracker = tracker if isinstance(tracker, dict) else {}
         loop = tracker.get("active_loop")
         last = (tracker.get("slots") or {}).get("kb_last_entry")
@@ -90,7 +97,12 @@ class RasaClient:
 
     async def reset_tracker(self, sender: str) -> None:
         """Start the bot's side of a conversation afresh (after a counselor closes a chat)."""
-        await self._call("POST", f"/conversations/{sender}/tracker/events", [{"event": "restart"}])
+        await self._call("POST", f"/conversations/{_in_path(sender)}/tracker/events", [{"event": "restart"}])
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _in_path(sender: str) -> str:
+    """A sender id as one path segment: any character, a slash or a control character too, is escaped."""
+    return quote(sender, safe="")

@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -77,3 +78,39 @@ def test_a_closed_port_is_unavailable_not_an_error() -> None:
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+class _KnowsOneSender(BaseHTTPRequestHandler):
+    paths: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        known = self.path.startswith("/conversations/family-1/")
+        body = json.dumps({"active_loop": {"name": "legal_form"}, "slots": {}}).encode() if known else b"{}"
+        self.send_response(200 if known else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_refused_request_for_one_sender_does_not_open_the_breaker_for_everyone() -> None:
+    _KnowsOneSender.paths = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KnowsOneSender)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = RasaClient(f"http://127.0.0.1:{server.server_address[1]}", 2.0)
+
+    async def scenario() -> None:
+        with pytest.raises(RasaUnavailable):
+            await client.conversation("a/b\x19c")
+        assert client.available
+        assert await client.conversation("family-1") == (True, None)
+        await client.aclose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.shutdown()
+    assert _KnowsOneSender.paths[0].startswith("/conversations/a%2Fb%19c/tracker")
