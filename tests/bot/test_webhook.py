@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.app import create_app
-from bot.webhook import MAX_MESSAGE_CHARS
 from helpline.db import make_engine, make_session_factory
 from helpline.messages import Message
 from helpline.settings import load_settings
@@ -55,16 +54,11 @@ def test_empty_message_is_answered_kindly(client: TestClient, message: str) -> N
 
 
 def test_long_message_is_stored_whole_and_acknowledged(client: TestClient, database_url: str) -> None:
-    long_text = "我想问问补助的事情。" * (MAX_MESSAGE_CHARS // 10)
+    long_text = "我想问问补助的事情。" * 1000
     response = client.post(WEBHOOK, json={"sender": "u2", "message": long_text})
     assert response.status_code == 200
     assert response.json()[0]["text"] == texts.TOO_LONG
     assert _stored(database_url)[0].text == long_text
-
-
-def test_a_message_longer_than_any_family_types_is_a_400_in_chinese(client: TestClient) -> None:
-    response = client.post(WEBHOOK, json={"sender": "u2", "message": "孩子也算" * MAX_MESSAGE_CHARS})
-    assert response.status_code == 400 and "message" in response.text
 
 
 @pytest.mark.parametrize(
