@@ -7,29 +7,19 @@ typed answers go through the NLU. Each test is one family (its own sender id).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from dataclasses import replace as with_settings
 
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
 from bot.rasa_client import RasaClient
 from helpline.db import transaction
-from helpline.settings import Settings
 from helpline.users import Role, add_user
 from intake import cases, drafts
 from intake.questions import AFFIRM, DENY, REQUEST_HUMAN, SKIP, choose
 from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def gateway(rasa_stack: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(with_settings(rasa_stack))) as client:
-        yield client
 
 
 @dataclass

@@ -6,24 +6,13 @@ no in their own words, a fact told in a sentence. No message here is a button pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace as with_settings
-
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from helpline.settings import Settings
 from intake import cases
 from tests.bot.test_intake_flows import Family
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def gateway(rasa_stack: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(with_settings(rasa_stack))) as client:
-        yield client
 
 
 def _typing(gateway: TestClient, name: str) -> Family:

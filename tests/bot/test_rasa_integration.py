@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from helpline.settings import Settings
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def gateway(rasa_stack: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(replace(rasa_stack))) as client:
-        yield client
 
 
 def _say(gateway: TestClient, sender: str, message: str) -> list[dict]:
