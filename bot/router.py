@@ -10,6 +10,10 @@ not a message). A failing store is logged, never a reason to stay silent.
 Nothing here blocks the event loop: the screen runs in the safety net's workers
 with a deadline (it fails safe past it), and database work runs in threads, so a
 slow message or a slow database never holds up another family's crisis reply.
+Messages longer than ``max_chars`` take one lane, one at a time: each costs the
+screen, the classifier and retrieval far more than a typed message does, and a
+flood of them must not take the CPU from everyone else. One that cannot get the
+lane within the screen's deadline fails safe, as a screen past its deadline does.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +36,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.replies import Button, Reply, from_rasa
 from handoff.crisis import Utterance
 from handoff.gate import FamilyMessage, Gate, Turn
-from handoff.safety import FORM_ANSWER, SIGNAL_KEY
+from handoff.safety import FORM_ANSWER, SIGNAL_KEY, Verdict, fail_safe
 from handoff.texts import HANDOFF_PHRASE
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
@@ -42,6 +47,9 @@ from knowledge.live import LiveKnowledge
 from knowledge.routing import TO_RASA, Reading, Route, elliptical, entry_payload, route
 
 log = logging.getLogger(__name__)
+
+LANE_BUSY = "long message, lane busy"
+"""Why a long message failed safe: another long message was being answered."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class Router:
         self._screen_deadline = screen_deadline
         self._knowledge = knowledge
         self._throttle = throttle
+        self._oversized = asyncio.Semaphore(1)
 
     async def handle(self, message: Inbound) -> list[Reply]:
         """Answer one message; the replies are stored before they are returned."""
@@ -113,7 +122,8 @@ class Router:
     async def _throttled(self, message: Inbound, message_id: int | None) -> list[Reply]:
         """Past the rate limit: screened, a crisis answered with its words and raising the family's
         open ticket, but no new ticket and no Rasa."""
-        verdict = await self._gate.safety.assess_soon(message.text, self._screen_deadline)
+        async with self._lane(message.text) as ours:
+            verdict = await self._screen(message.text) if ours else fail_safe(LANE_BUSY, message.text)
         family = FamilyMessage(message.sender, message.channel, message.text, message_id)
         if await asyncio.to_thread(self._gate.escalate_only, family, verdict):
             self._wake_watch()
@@ -176,7 +186,41 @@ class Router:
         """The replies to a message; ``accepted`` is the offer a typed yes pressed (screened as typed)."""
         text = message.text.strip()
         family = FamilyMessage(message.sender, message.channel, accepted or text, message_id)
-        verdict = await self._gate.safety.assess_soon(text, self._screen_deadline)
+        async with self._lane(text) as ours:
+            return await self._screened(family, text) if ours else await self._lane_busy(family, text)
+
+    @asynccontextmanager
+    async def _lane(self, text: str) -> AsyncIterator[bool]:
+        """Whether this message may be worked on now: always for typed lengths; a long one
+        waits up to the screen's deadline for the lane and holds it while it is answered."""
+        if len(text) <= self._max_chars:
+            yield True
+            return
+        try:
+            async with asyncio.timeout(self._screen_deadline):
+                await self._oversized.acquire()
+        except TimeoutError:
+            log.warning("a long message found the long-message lane busy; failing safe")
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._oversized.release()
+
+    async def _screen(self, text: str) -> Verdict:
+        return await self._gate.safety.assess_soon(text, self._screen_deadline)
+
+    async def _lane_busy(self, family: FamilyMessage, text: str) -> list[Reply]:
+        """Another long message holds the lane: ask directly and give the lines, unscreened, no Rasa."""
+        turn = await asyncio.to_thread(self._gate.before_rasa, family, fail_safe(LANE_BUSY, text))
+        if turn.notified:
+            self._wake_watch()
+        return [_reply(utterance) for utterance in turn.replies] + [Reply(texts.TOO_LONG)]
+
+    async def _screened(self, family: FamilyMessage, text: str) -> list[Reply]:
+        """Screen, hand-off stage, then Rasa when the gate lets the message through."""
+        verdict = await self._screen(text)
         turn = await asyncio.to_thread(self._gate.before_rasa, family, verdict)
         if turn.notified:
             self._wake_watch()

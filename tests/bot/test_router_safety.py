@@ -186,6 +186,26 @@ def test_another_familys_crisis_is_answered_within_a_second_whatever_one_family_
     assert crafted_reply and _words(crafted_reply[0])  # the crafted message got a kind answer too
 
 
+def test_a_long_message_that_finds_the_long_message_lane_busy_asks_directly_and_gives_the_lines(
+    client, settings
+) -> None:
+    """The lane is held here as a flood of long messages would hold it; the next long one fails safe
+    at the screen's deadline (the direct question, the lines, the note that it was long), a typed
+    message goes straight on, and once the lane is free long messages are screened again."""
+    lane = client.app.state.router._oversized
+    long_message = "我想问问体检的事儿。" * (settings.max_message_chars // 10 + 1)
+    client.portal.call(lane.acquire)
+    try:
+        busy = "".join(_words(_say(client, long_message, sender="long")))
+        assert texts.SAFETY_QUESTION in busy and "010-82951332" in busy and bot_texts.TOO_LONG in busy
+        crisis = _say(client, "我不想活了", sender="typed")
+        assert crisis[-1]["custom"]["handoff"]["priority"] == "crisis"
+    finally:
+        lane.release()
+    screened = _words(_say(client, long_message, sender="later"))
+    assert texts.SAFETY_QUESTION not in "".join(screened) and bot_texts.TOO_LONG in screened
+
+
 def test_control_characters_are_stripped_so_a_crisis_with_nul_opens_its_ticket(client, settings) -> None:
     replies = _say(client, "我\x00不想\x07活了\x1b[0m")
     assert replies[-1]["custom"]["handoff"]["priority"] == "crisis"
