@@ -203,6 +203,14 @@ def most_urgent(batch: Batch, probabilities: np.ndarray, count: int) -> list[Sco
     return [Scored(batch.texts[row], probabilities[row]) for row in best if row is not None]
 
 
+FIRM = 0.8
+"""P(crisis) from which the classifier's crisis, unconfirmed, is firm: Rasa reading the message as
+a practical question no longer dismisses it, and the family gets the direct question with its
+answer. Calibrated on the blind rounds 5-7, not on our corpora (the trained ``crisis`` threshold
+is set there for recall): at 0.8, 78 of their 150 crisis messages and 12 of their 450 policy,
+off-topic and safe ones (docs/evaluation.md)."""
+
+
 def decide(scored: Scored, thresholds: Thresholds) -> RiskAssessment:
     """Crisis, ask, or else the most likely of the other classes for the most urgent piece."""
     if scored.crisis >= thresholds.crisis:
@@ -216,7 +224,9 @@ def decide(scored: Scored, thresholds: Thresholds) -> RiskAssessment:
     if level is RiskLevel.NONE:
         return RiskAssessment(RiskLevel.NONE)
     signal = RiskSignal(level, SOURCE_NAME, f"p_crisis={scored.crisis:.3f}", scored.piece, ambiguous)
-    return RiskAssessment(level, (signal,), ambiguous)
+    return RiskAssessment(
+        level, (signal,), ambiguous, firm=level is RiskLevel.CRISIS and scored.crisis >= FIRM
+    )
 
 
 class RiskClassifier:

@@ -291,9 +291,17 @@ class Gate:
         self, session: Session, ticket: Ticket, verdict: Verdict, now: datetime
     ) -> list[Utterance]:
         where = self._place(session, ticket)
-        if verdict.level is RiskLevel.CRISIS and ticket.lines_given_at is None:
+        if verdict.level is RiskLevel.CRISIS:
+            # The whole script once; after that a crisis message (the pills saved, the day chosen)
+            # gets the lines again beside the word that a person is coming, never only the word.
+            first = ticket.lines_given_at is None
             ticket.lines_given_at = now
-            return crisis.crisis_reply(self._lines(), where)
+            if first:
+                return crisis.crisis_reply(self._lines(), where)
+            return [
+                Utterance(texts.WAITING_ACK_AT_RISK.format(place=where)),
+                crisis.lines_repeat(self._lines()),
+            ]
         if verdict.level is RiskLevel.EMERGENCY:
             return crisis.emergency_reply(self._lines(), verdict.categories, where)
         at_risk = ticket.rank >= Priority.DISTRESS.rank
@@ -377,8 +385,12 @@ class Gate:
             return turn
         if REQUEST_HUMAN_INTENT in intents:
             # Rasa's own words stay (a paused intake form says how to pick it up again).
-            return self._queue(message, self._requested_priority(message.sender, verdict, now), verdict, now)
-        practical = verdict.unconfirmed is None and intent in PRACTICAL_INTENTS
+            turn = self._queue(message, self._requested_priority(message.sender, verdict, now), verdict, now)
+            if before.unconfirmed is not None and not before.asked:
+                self._ask_question(message.sender, now)  # a person is coming; the risk is still asked
+                turn.replies.extend(crisis.safety_question(self._lines()))
+            return turn
+        practical = verdict.unconfirmed is None and intent in PRACTICAL_INTENTS and not before.evidence.firm
         if (verdict.unconfirmed or before.unconfirmed) is not None and not before.asked and not practical:
             self._record(message, verdict, now)
             self._ask_question(message.sender, now)

@@ -110,6 +110,9 @@ class RiskAssessment:
     cleared: tuple[str, ...] = ()
     """Guards that read a risk word as harmless (笑死, 想死去的孩子): the lexicon saw the word and
     judged it, which outweighs a weaker source's alarm on the same message."""
+    firm: bool = False
+    """A weaker source's crisis sure enough that Rasa reading the message as a practical question
+    does not dismiss it: the family still gets the direct question (see handoff.safety)."""
 
     @property
     def is_crisis(self) -> bool:

@@ -111,6 +111,8 @@ class Verdict:
     """A level one source found that a second signal would confirm (a classifier's crisis)."""
     cleared: tuple[str, ...] = ()
     """The lexicon's guards that read a risk word as harmless (see RiskAssessment.cleared)."""
+    firm: bool = False
+    """The unconfirmed crisis is firm: Rasa reading the message as practical does not dismiss it."""
 
     @property
     def categories(self) -> list[str]:
@@ -197,7 +199,9 @@ def _run(source: SignalSource, text: str) -> Verdict | None:
         log.exception("risk source %s failed; the other sources still decide", source.name)
         return None
     signals = tuple(SourcedSignal(source.name, signal) for signal in assessment.signals)
-    return Verdict(assessment.level, signals, assessment.ambiguous, cleared=assessment.cleared)
+    return Verdict(
+        assessment.level, signals, assessment.ambiguous, cleared=assessment.cleared, firm=assessment.firm
+    )
 
 
 def weigh(verdicts: Mapping[str, Verdict]) -> Verdict:
@@ -231,7 +235,9 @@ def confirmed_by(evidence: Verdict, verdict: Verdict) -> Verdict:
         return verdict
     if evidence.cleared and evidence.level is RiskLevel.NONE:
         return Verdict(RiskLevel.NONE, verdict.signals)
-    return Verdict(RiskLevel.DISTRESS, verdict.signals, ambiguous=True, unconfirmed=RiskLevel.CRISIS)
+    return Verdict(
+        RiskLevel.DISTRESS, verdict.signals, ambiguous=True, unconfirmed=RiskLevel.CRISIS, firm=verdict.firm
+    )
 
 
 def combine(verdicts: Iterable[Verdict]) -> Verdict:
@@ -241,7 +247,10 @@ def combine(verdicts: Iterable[Verdict]) -> Verdict:
     signals = tuple(signal for verdict in verdicts for signal in verdict.signals)
     ambiguous = level.rank <= RiskLevel.DISTRESS.rank and any(v.ambiguous for v in verdicts)
     pending = max_level(v.unconfirmed for v in verdicts if v.unconfirmed is not None)
-    return Verdict(level, signals, ambiguous, pending if pending.rank > level.rank else None)
+    if pending.rank <= level.rank:
+        return Verdict(level, signals, ambiguous)
+    firm = any(v.firm for v in verdicts if v.unconfirmed is pending)
+    return Verdict(level, signals, ambiguous, pending, firm=firm)
 
 
 def from_intent(intent: str, sentence: str) -> Verdict:

@@ -261,3 +261,14 @@ def test_turned_off_it_never_loads() -> None:
     background.start()
     assert background.loaded.is_set() and not background.ready and loads == []
     assert background.assess("我不想活了").level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize(("p_crisis", "firm"), [(risk_classifier.FIRM, True), (0.99, True), (0.6, False)])
+def test_a_crisis_is_firm_only_from_the_firm_probability_up(p_crisis: float, firm: bool) -> None:
+    probabilities = np.zeros(len(risk_classifier.CLASSES))
+    probabilities[risk_classifier.CLASSES.index(RiskLevel.CRISIS)] = p_crisis
+    probabilities[risk_classifier.CLASSES.index(RiskLevel.NONE)] = 1 - p_crisis
+    decided = risk_classifier.decide(
+        risk_classifier.Scored("x", probabilities), risk_classifier.Thresholds(0.5, 0.4)
+    )
+    assert decided.level is RiskLevel.CRISIS and decided.firm is firm

@@ -214,6 +214,9 @@ def test_messages_while_waiting_go_to_the_ticket_and_can_raise_it(gate: Gate, se
     turn = _say(gate, "你们快点")
     assert "010-82951332" not in _texts(turn)
     assert _ticket(sessions).priority == "crisis"
+    again = _say(gate, "药我都攒好了 够用了")
+    assert "010-82951332" in _texts(again), "a crisis while waiting gets the lines again"
+    assert texts.CRISIS_WARM not in _texts(again) and texts.LINES_REPEAT_INTRO in _texts(again)
 
 
 def test_nothing_from_the_bot_once_a_counselor_has_the_ticket(gate: Gate, sessions) -> None:
@@ -378,3 +381,31 @@ def test_another_sources_crisis_alone_on_a_practical_message_is_not_asked_about(
     assert after.replies == [] and not after.replaces_rasa
     with sessions() as session:
         assert session.scalar(select(Signal.source)) == "classifier", "still kept for the summary"
+
+
+class _FirmlyWorried:
+    name = "classifier"
+
+    def assess(self, text_: str) -> RiskAssessment:
+        signal = RiskSignal(RiskLevel.CRISIS, "classifier", "p_crisis=0.95", text_)
+        return RiskAssessment(RiskLevel.CRISIS, (signal,), firm=True)
+
+
+def test_another_sources_firm_crisis_is_asked_about_even_on_a_practical_message(sessions) -> None:
+    gate = Gate(sessions, SafetyNet([LexiconSource(), _FirmlyWorried()]), 5.0)
+    message = FamilyMessage("fam", "rest", "这礼拜六的事我都安排妥了 你们查查", next(_ids))
+    after = gate.after_rasa(message, gate.before_rasa(message), [], intent="ask_case_status")
+    assert not after.replaces_rasa, "Rasa's answer stays, the question follows it"
+    assert after.replies[0].text == texts.SAFETY_QUESTION and "010-82951332" in _texts(after)
+    assert _ticket(sessions) is None
+
+
+def test_a_request_for_a_person_with_another_sources_crisis_pending_also_asks(sessions) -> None:
+    gate = Gate(sessions, SafetyNet([LexiconSource(), _Worried()]), 5.0)
+    message = FamilyMessage("fam", "rest", "我想开着车出去兜兜", next(_ids))
+    before = gate.before_rasa(message)
+    assert _ticket(sessions) is None and before.ask_rasa
+    after = gate.after_rasa(message, before, [{"intent": "request_human"}])
+    assert _ticket(sessions) is not None, "Rasa heard a request for a person: queued"
+    assert texts.SAFETY_QUESTION in _texts(after) and "010-82951332" in _texts(after)
+    assert _say(gate, "有").level is RiskLevel.CRISIS
