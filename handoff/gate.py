@@ -292,16 +292,13 @@ class Gate:
     ) -> list[Utterance]:
         where = self._place(session, ticket)
         if verdict.level is RiskLevel.CRISIS:
-            # The whole script once; after that a crisis message (the pills saved, the day chosen)
-            # gets the lines again beside the word that a person is coming, never only the word.
+            # The whole script once; after that each crisis message (the pills saved, the day chosen)
+            # is still heard as one: the warm words and the lines again, never only "please wait".
             first = ticket.lines_given_at is None
             ticket.lines_given_at = now
             if first:
                 return crisis.crisis_reply(self._lines(), where)
-            return [
-                Utterance(texts.WAITING_ACK_AT_RISK.format(place=where)),
-                crisis.lines_repeat(self._lines()),
-            ]
+            return [Utterance(texts.CRISIS_WARM), crisis.lines_repeat(self._lines())]
         if verdict.level is RiskLevel.EMERGENCY:
             return crisis.emergency_reply(self._lines(), verdict.categories, where)
         at_risk = ticket.rank >= Priority.DISTRESS.rank

@@ -216,7 +216,8 @@ def test_messages_while_waiting_go_to_the_ticket_and_can_raise_it(gate: Gate, se
     assert _ticket(sessions).priority == "crisis"
     again = _say(gate, "药我都攒好了 够用了")
     assert "010-82951332" in _texts(again), "a crisis while waiting gets the lines again"
-    assert texts.CRISIS_WARM not in _texts(again) and texts.LINES_REPEAT_INTRO in _texts(again)
+    assert texts.CRISIS_WARM in _texts(again) and texts.LINES_REPEAT_INTRO in _texts(again)
+    assert texts.CRISIS_LINES_INTRO not in _texts(again), "not the whole script again"
 
 
 def test_nothing_from_the_bot_once_a_counselor_has_the_ticket(gate: Gate, sessions) -> None:
