@@ -44,7 +44,7 @@ from intake.questions import LEAVE_FORM_INTENTS, typed_answer
 from intake.validation import accepts
 from knowledge.answers import intake_offer
 from knowledge.live import LiveKnowledge
-from knowledge.routing import TO_RASA, Reading, Route, elliptical, entry_payload, route
+from knowledge.routing import TO_RASA, Reading, Route, entry_payload, in_context, may_follow_on, route
 
 log = logging.getLogger(__name__)
 
@@ -303,14 +303,15 @@ class Router:
         except Exception:
             log.exception("knowledge search failed; Rasa decides alone")
             return TO_RASA, None
-        follows_on = elliptical(text)
+        follows_on = may_follow_on(text)
         if not follows_on and (best is None or best.semantic < knowledge.thresholds.close):
             return TO_RASA, None  # nothing to answer from: no need to ask Rasa twice
         intent = await self._intent(text)
-        in_context = None
+        with_topic = None
         if follows_on and last_entry is not None:
-            in_context = await asyncio.to_thread(knowledge.best_in_context, text, last_entry)
-        reading = Reading(text, intent, in_context or best, False, in_context is not None)
+            with_topic = await asyncio.to_thread(knowledge.best_in_context, text, last_entry)
+        topical = in_context(text, best, with_topic)
+        reading = Reading(text, intent, topical or best, False, topical is not None)
         return route(reading, knowledge.thresholds), reading
 
     async def _conversation(self, sender: str) -> tuple[bool, str | None]:

@@ -90,6 +90,26 @@ def elliptical(text: str) -> bool:
     return bool(_ELLIPTICAL.search(text.strip()))
 
 
+SHORT_QUESTION_CHARS = 10
+"""A question this short may lean on the topic before it without saying so: 要钱不, 不要钱？, 谁给认定
+(blind round 7's conversations); it is read both ways and the better reading wins (:func:`in_context`)."""
+
+
+def may_follow_on(text: str) -> bool:
+    """Whether a message is worth reading together with the previous turn's topic."""
+    stripped = text.strip()
+    short_question = len(stripped) <= SHORT_QUESTION_CHARS and _QUESTION.search(stripped) is not None
+    return elliptical(stripped) or short_question
+
+
+def in_context(text: str, alone: Hit | None, with_topic: Hit | None) -> Hit | None:
+    """The reading with the topic when the message is elliptical, or when it matches better than the
+    message alone does; None when the message is best read as a new question."""
+    if with_topic is None or elliptical(text):
+        return with_topic
+    return with_topic if alone is None or with_topic.semantic > alone.semantic else None
+
+
 def route(reading: Reading, thresholds: Thresholds) -> Route:
     """The one decision for a message (see the module's docstring)."""
     best = reading.best

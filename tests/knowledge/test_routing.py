@@ -6,7 +6,16 @@ import pytest
 
 from knowledge.answers import Thresholds
 from knowledge.retrieval import Hit
-from knowledge.routing import TO_RASA, Reading, Route, elliptical, entry_payload, route
+from knowledge.routing import (
+    TO_RASA,
+    Reading,
+    Route,
+    elliptical,
+    entry_payload,
+    in_context,
+    may_follow_on,
+    route,
+)
 
 THRESHOLDS = Thresholds(confident=0.92, close=0.904, margin=0.005)
 GOOD = Hit("medical-free-annual-checkup", 0.95, 0.93)
@@ -31,6 +40,19 @@ def test_ask_policy_goes_to_rasas_policy_action_as_it_is_unless_read_with_the_to
 def test_a_follow_up_is_told_by_its_first_or_last_words() -> None:
     assert elliptical("那要是在家养老呢") and elliptical("要是我走不动道呢") and elliptical("那找谁")
     assert not elliptical("免费体检一年几回")
+
+
+def test_a_short_question_may_lean_on_the_topic_before_a_long_or_plain_one_does_not() -> None:
+    assert may_follow_on("要钱不") and may_follow_on("不要钱？") and may_follow_on("谁给认定")
+    assert not may_follow_on("好的 谢谢您") and not may_follow_on("我们家月收入挺低的 有补助吗")
+
+
+def test_a_short_question_takes_the_topic_only_when_that_reads_better() -> None:
+    topical = Hit("elderly-nursing-home", 0.93, 0.92)
+    assert in_context("要钱不", WEAK, topical) == topical
+    assert in_context("免费体检咋约", GOOD, Hit("elderly-nursing-home", 0.91, 0.90)) is None
+    assert in_context("那要是在家呢", GOOD, topical) == topical, "an elliptical one always takes it"
+    assert in_context("要钱不", WEAK, None) is None
 
 
 def test_inside_a_form_the_family_answers_the_forms_question() -> None:
