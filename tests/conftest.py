@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline import migrate, services
 from helpline.db import make_engine, make_session_factory
+from helpline.e5_rebuild import ensure_model
+from helpline.embeddings import Encoder, load_encoder
 from helpline.rasa_model import model_path
-from helpline.settings import Settings, load_settings
+from helpline.settings import DEFAULT_MODEL_DIR, Settings, load_settings
 from helpline.users import Role, add_user
 from intake import consent
 from knowledge.repository import load_seed_into
@@ -132,6 +134,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    """The configured model (multilingual-e5-small by default, rebuilt if missing), loaded once."""
+    settings = load_settings()
+    if settings.embedding_model == str(DEFAULT_MODEL_DIR):
+        ensure_model(DEFAULT_MODEL_DIR)
+    return load_encoder(settings.embedding_model, settings.torch_threads)
 
 
 @pytest.fixture(scope="session")

@@ -34,9 +34,7 @@ from handoff.evaluate_classifier import SPLITS, combined
 from handoff.evaluate_risk import Example
 from handoff.risk import RiskAssessment, RiskLevel, screen
 from handoff.safety import LexiconSource, SafetyNet, Verdict
-from helpline.e5_rebuild import ensure_model
-from helpline.embeddings import Encoder, load_encoder
-from helpline.settings import DEFAULT_MODEL_DIR
+from helpline.embeddings import Encoder
 
 HELDOUT, FRESH, NLU_EVAL = SPLITS
 CRISIS = [
@@ -45,12 +43,6 @@ CRISIS = [
     for e in load_examples(path)
     if e.level is RiskLevel.CRISIS
 ]
-
-
-@pytest.fixture(scope="session")
-def encoder() -> Encoder:
-    ensure_model(DEFAULT_MODEL_DIR)
-    return load_encoder(str(DEFAULT_MODEL_DIR), 1)
 
 
 @pytest.fixture(scope="session")

@@ -10,19 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline import migrate
 from helpline.db import make_engine, make_session_factory, transaction
-from helpline.e5_rebuild import ensure_model
-from helpline.embeddings import Encoder, load_encoder
-from helpline.settings import DEFAULT_MODEL_DIR, load_settings
 from knowledge.repository import load_seed_if_empty, load_seed_into
-
-
-@pytest.fixture(scope="session")
-def encoder() -> Encoder:
-    """The configured model (multilingual-e5-small by default, rebuilt if missing), loaded once."""
-    settings = load_settings()
-    if settings.embedding_model == str(DEFAULT_MODEL_DIR):
-        ensure_model(DEFAULT_MODEL_DIR)
-    return load_encoder(settings.embedding_model, settings.torch_threads)
 
 
 @pytest.fixture
