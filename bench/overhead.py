@@ -10,7 +10,9 @@ chats to two targets, in alternating phases, each from an idle gateway:
   answered by Rasa and the action server;
 * rasa: the same chats, the same questions (as new senders, so no tracker is shared),
   with the same JSON body straight to Rasa's own REST channel
-  (``{rasa_url}/webhooks/rest/webhook``): Rasa and the action server alone.
+  (``{rasa_url}/webhooks/rest/webhook``): Rasa and the action server alone. Rasa answers
+  some questions with only a hand-off signal for the gateway (no text); those count as
+  answered, and how many there were is printed.
 
 The phases go gateway, rasa, gateway, rasa, … (``--rounds`` of each), so what drifts
 during the run (the machine's other load, anything warming up) touches both targets
@@ -61,24 +63,30 @@ class Phase:
     name: str
     replies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    without_text: int = 0
+    """Rasa's replies that were only a hand-off signal for the gateway."""
 
 
 def run_phase(
     assistant: stack.Assistant, target: str, name: str, scripts: list[list[str]], pause: float
 ) -> Phase:
     """Every family's chat at once to ``target`` (the gateway or Rasa itself), from an idle gateway."""
-    base = assistant.url if target == "gateway" else assistant.settings.rasa_url
+    gateway = target == "gateway"
+    base = assistant.url if gateway else assistant.settings.rasa_url
     assistant.wait_idle()
     phase, label = Phase(target, name), name.replace(" ", "-")
     with ThreadPoolExecutor(len(scripts)) as pool:
         chats = [
-            pool.submit(stack.chat, base, f"overhead-{label}-family-{n}", script, pause)
+            pool.submit(
+                stack.chat, base, f"overhead-{label}-family-{n}", script, pause, text_required=gateway
+            )
             for n, script in enumerate(scripts)
         ]
         for future in chats:
             done = future.result()
             phase.replies += done.replies
             phase.errors += done.errors
+            phase.without_text += done.without_text
     return phase
 
 
@@ -176,6 +184,12 @@ def report(
     if gateway and rasa:
         ratio = stack.percentile(gateway, 0.95) / stack.percentile(rasa, 0.95)
         lines.append(f"p95 gateway / plain Rasa: {ratio:.2f}   (target ≤ {GOAL_RATIO:g})")
+    signals = sum(p.without_text for p in phases if p.target == "rasa")
+    if signals:
+        lines.append(
+            f"({signals} of plain Rasa's {len(rasa)} replies were only a hand-off signal for the gateway, "
+            "no text: Rasa read distress, a crisis, an emergency or a request for a person)"
+        )
     lines += [
         "\nmemory after the chats, MB: resident (VmRSS), its peak (VmHWM), proportional (PSS: shared pages",
         "split among the processes sharing them, so the PSS total counts each page once)",
