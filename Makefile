@@ -79,7 +79,7 @@ eval: setup
 	$(VENV)/bin/python -m bench.blind_eval $(ROUND)
 
 # Each benchmark is a Python module that prints its own figures; add yours to the list.
-BENCH_MODULES := knowledge.bench bench.handoff_latency bench.abuse
+BENCH_MODULES := knowledge.bench bench.handoff_latency bench.abuse bench.overhead
 bench: $(APP_STAMP) $(RASA_STAMP) model
 	@for module in $(BENCH_MODULES); do $(VENV)/bin/python -m $$module || exit 1; done
 

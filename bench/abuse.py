@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import statistics
 import sys
 import tempfile
 import threading
@@ -46,23 +44,13 @@ from bench import stack
 from bot.app import MAX_BODY_BYTES
 from bot.texts import TOO_FAST
 from handoff.texts import CRISIS_WARM
-from knowledge.evaluate import load_questions
 
-WEBHOOK = "/webhooks/rest/webhook"
 CRISIS_TEXT = "我不想活了"
-JSON = {"Content-Type": "application/json"}
 WARM_UP = 2
 """Messages per family sent first and not counted, so the first phase is not the gateway's first minute."""
-TIMEOUT = 120.0
-"""Seconds any one request may take before it counts as an error."""
 
 Body = bytes | Callable[[], Iterator[bytes]]
 """A request body, or a function giving it in chunks (sent chunked, without a length)."""
-
-
-def _message(sender: str, text: str) -> bytes:
-    """A webhook body as a widget sends it: UTF-8 JSON, non-ASCII characters as they are."""
-    return json.dumps({"sender": sender, "message": text}, ensure_ascii=False).encode()
 
 
 def _streamed(body: bytes, chunk: int = 16 * 1024) -> Callable[[], Iterator[bytes]]:
@@ -71,20 +59,20 @@ def _streamed(body: bytes, chunk: int = 16 * 1024) -> Callable[[], Iterator[byte
 
 def attacks(sender: str) -> list[tuple[str, Body]]:
     """What one attacker sender sends, in turn, over and over."""
-    over_limit = _message(sender, "x" * MAX_BODY_BYTES)
+    over_limit = stack.message(sender, "x" * MAX_BODY_BYTES)
     controls = "".join(map(chr, range(32))) + "\x7f\u200b\u202e\ufeff孩子也算"
     return [
         ("body over 256 KiB", over_limit),
         ("streamed body over 256 KiB", _streamed(over_limit)),
-        ("84,000 characters of 孩子也算", _message(sender, "孩子也算" * 21_000)),
-        ("100,000 × a", _message(sender, "a" * 100_000)),
-        ("100,001 × a", _message(sender, "a" * 100_001)),
-        ("control characters", _message(sender, controls * 1_200)),
-        ("emoji flood", _message(sender, "😀🙏💔🕯️" * 13_000)),
+        ("84,000 characters of 孩子也算", stack.message(sender, "孩子也算" * 21_000)),
+        ("100,000 × a", stack.message(sender, "a" * 100_000)),
+        ("100,001 × a", stack.message(sender, "a" * 100_001)),
+        ("control characters", stack.message(sender, controls * 1_200)),
+        ("emoji flood", stack.message(sender, "😀🙏💔🕯️" * 13_000)),
         ("malformed JSON", b'{"sender": "' + sender.encode() + b'", "message": "unterminated'),
         ("nested JSON", b"[" * 100_000),
         ("not UTF-8", b"\xff\xfe\x00" * 10_000),
-        *[("past the rate limit", _message(sender, "你好"))] * 5,
+        *[("past the rate limit", stack.message(sender, "你好"))] * 5,
     ]
 
 
@@ -105,45 +93,18 @@ class Phase:
     seconds: float = 0.0
 
 
-def _texts(response: httpx.Response) -> list[str]:
-    return [str(item.get("text")) for item in response.json() if isinstance(item, dict) and item.get("text")]
-
-
-def _chat(
-    url: str, sender: str, questions: list[str], pause: float, phase: Phase, lock: threading.Lock
-) -> None:
-    with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
-        for index, question in enumerate(questions):
-            if index:
-                time.sleep(pause)
-            started = time.perf_counter()
-            try:
-                response = client.post(WEBHOOK, content=_message(sender, question), headers=JSON)
-                elapsed = (time.perf_counter() - started) * 1000
-                error = (
-                    None
-                    if response.status_code == 200 and _texts(response)
-                    else f"HTTP {response.status_code}"
-                )
-            except httpx.HTTPError as failure:
-                elapsed, error = 0.0, type(failure).__name__
-            with lock:
-                if error is None:
-                    phase.chats.append(elapsed)
-                else:
-                    phase.chat_errors.append(f"{sender}: {error}")
-
-
 def _crisis(url: str, label: str, every: float, done: threading.Event, phase: Phase) -> None:
     """A new family in crisis every ``every`` seconds until the chats are done."""
-    with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+    with httpx.Client(base_url=url, timeout=stack.TIMEOUT) as client:
         for number in itertools.count():
             started = time.perf_counter()
             try:
                 response = client.post(
-                    WEBHOOK, content=_message(f"{label}-crisis-{number}", CRISIS_TEXT), headers=JSON
+                    stack.WEBHOOK,
+                    content=stack.message(f"{label}-crisis-{number}", CRISIS_TEXT),
+                    headers=stack.JSON,
                 )
-                answered = response.status_code == 200 and CRISIS_WARM in _texts(response)
+                answered = response.status_code == 200 and CRISIS_WARM in stack.texts(response)
             except httpx.HTTPError:
                 answered = False
             if answered:
@@ -156,15 +117,15 @@ def _crisis(url: str, label: str, every: float, done: threading.Event, phase: Ph
 
 def _attack(url: str, sender: str, stop: threading.Event, phase: Phase, lock: threading.Lock) -> None:
     """Send the attacks in turn, each as soon as the last is answered, until told to stop."""
-    with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+    with httpx.Client(base_url=url, timeout=stack.TIMEOUT) as client:
         for name, body in itertools.cycle(attacks(sender)):
             if stop.is_set():
                 return
             content = body() if callable(body) else body
             try:
-                response = client.post(WEBHOOK, content=content, headers=JSON)
+                response = client.post(stack.WEBHOOK, content=content, headers=stack.JSON)
                 outcome = str(response.status_code)
-                if response.status_code == 200 and TOO_FAST in _texts(response):
+                if response.status_code == 200 and TOO_FAST in stack.texts(response):
                     outcome = "200 too fast"
             except httpx.HTTPError as failure:
                 outcome = type(failure).__name__
@@ -194,11 +155,13 @@ def run_phase(
         started = time.perf_counter()
         crisis = pool.submit(_crisis, assistant.url, label, crisis_every, chats_done, phase)
         chats = [
-            pool.submit(_chat, assistant.url, f"{label}-family-{n}", script, pause, phase, lock)
+            pool.submit(stack.chat, assistant.url, f"{label}-family-{n}", script, pause)
             for n, script in enumerate(scripts)
         ]
         for future in chats:
-            future.result()
+            done = future.result()
+            phase.chats += done.replies
+            phase.chat_errors += done.errors
         chats_done.set()
         crisis.result()
         stop.set()
@@ -210,19 +173,6 @@ def run_phase(
     return phase
 
 
-def scripts(chats: int, messages: int) -> list[list[str]]:
-    """Each family's questions, in turn from the evaluation set's policy questions (not the out-of-scope)."""
-    questions = [q.text for q in load_questions() if q.expect]
-    return [[questions[(n * messages + i) % len(questions)] for i in range(messages)] for n in range(chats)]
-
-
-def _row(name: str, values: list[float]) -> str:
-    if not values:
-        return f"{name:<14}{0:>6}"
-    median, p95 = statistics.median(values), stack.percentile(values, 0.95)
-    return f"{name:<14}{len(values):>6}{median:>10.0f}{p95:>10.0f}{max(values):>10.0f}"
-
-
 def _p95_ratios(samples: list[list[float]]) -> str:
     calm, attacked, again = (stack.percentile(values, 0.95) if values else float("nan") for values in samples)
     return (
@@ -231,16 +181,15 @@ def _p95_ratios(samples: list[list[float]]) -> str:
 
 
 def report(phases: list[Phase], chats: int, messages: int, pause: float, attackers: int) -> str:
-    header = f"{'':<14}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}"
     lines = [
         f"\n{chats} ordinary chats at once, {messages} policy questions each, {pause:g} s apart "
         f"(REST webhook, Rasa up); {attackers} attackers in the middle phase",
-        header,
-        *(_row(p.name, p.chats) for p in phases),
+        stack.LATENCY_HEADER,
+        *(stack.latency_row(p.name, p.chats) for p in phases),
         _p95_ratios([p.chats for p in phases]),
         f"\ncrisis reply to {CRISIS_TEXT} (a new family each time)",
-        header,
-        *(_row(p.name, p.crisis) for p in phases),
+        stack.LATENCY_HEADER,
+        *(stack.latency_row(p.name, p.crisis) for p in phases),
         _p95_ratios([p.crisis for p in phases]),
     ]
     lines.append("\nCPU seconds used per second of the phase (2 cores)")
@@ -277,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attackers", type=int, default=3, help="attacker senders (default 3)")
     parser.add_argument("--crisis-every", type=float, default=2.0, help="seconds between crisis families (2)")
     args = parser.parse_args(argv)
-    plan = scripts(args.chats, args.messages)
+    plan = stack.policy_scripts(args.chats, args.messages)
     with (
         tempfile.TemporaryDirectory(prefix="abuse-bench-") as folder,
         stack.seeded(Path(folder), "abuse") as own,

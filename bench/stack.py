@@ -2,27 +2,38 @@
 
 It starts the same processes ``make run`` starts (``helpline.services``), waits until
 each answers, and until the gateway has finished loading in the background, so a
-figure is a running assistant's and never its first minute.
+figure is a running assistant's and never its first minute. The chats the load
+benchmarks send (policy questions through a REST webhook) are here too.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import statistics
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import httpx
 
 from helpline import migrate, services
 from helpline.rasa_model import ensure_trained
 from helpline.settings import Settings, load_settings
+from knowledge.evaluate import load_questions
 from knowledge.repository import load_seed_into
 
 IDLE_CPU_SECONDS = 0.05
 """CPU seconds per wall-clock second below which the gateway counts as idle."""
+WEBHOOK = "/webhooks/rest/webhook"
+"""The REST channel's path, the gateway's and Rasa's alike."""
+JSON = {"Content-Type": "application/json"}
+TIMEOUT = 120.0
+"""Seconds any one request may take before it counts as an error."""
 
 
 def free_port() -> int:
@@ -108,9 +119,95 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def message(sender: str, text: str) -> bytes:
+    """A webhook body as a widget sends it: UTF-8 JSON, non-ASCII characters as they are."""
+    return json.dumps({"sender": sender, "message": text}, ensure_ascii=False).encode()
+
+
+def texts(response: httpx.Response) -> list[str]:
+    """The texts of a REST webhook's reply."""
+    return [str(item.get("text")) for item in response.json() if isinstance(item, dict) and item.get("text")]
+
+
+def policy_scripts(chats: int, messages: int) -> list[list[str]]:
+    """Each family's questions, in turn from the evaluation set's policy questions (not the out-of-scope)."""
+    questions = [q.text for q in load_questions() if q.expect]
+    return [[questions[(n * messages + i) % len(questions)] for i in range(messages)] for n in range(chats)]
+
+
+@dataclass
+class Chat:
+    """One family's chat: milliseconds until each answered message, and what went wrong with the rest."""
+
+    replies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    without_text: int = 0
+    """Answered messages whose reply had no text (when text was not required)."""
+
+
+def unanswered(response: httpx.Response, text_required: bool = True) -> str | None:
+    """What is wrong with a REST webhook's reply, or None when it is a 200 with a list of reply
+    items (at least one with text, unless ``text_required`` is false)."""
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}"
+    try:
+        items = response.json()
+    except ValueError:
+        return "not JSON"
+    if not isinstance(items, list):
+        return "not a list of replies"
+    if text_required and not texts(response):
+        return "no text"
+    return None
+
+
+def chat(url: str, sender: str, questions: list[str], pause: float, text_required: bool = True) -> Chat:
+    """Send ``questions`` in turn to the REST webhook at ``url``, ``pause`` seconds apart.
+
+    A message counts as answered when :func:`unanswered` finds nothing wrong with its reply.
+    Rasa's own channel answers some messages with a hand-off signal for the gateway and no
+    text: ask it with ``text_required=False``, and those are counted in ``without_text``.
+    """
+    result = Chat()
+    with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+        for index, question in enumerate(questions):
+            if index:
+                time.sleep(pause)
+            started = time.perf_counter()
+            try:
+                response = client.post(WEBHOOK, content=message(sender, question), headers=JSON)
+                elapsed = (time.perf_counter() - started) * 1000
+                error = unanswered(response, text_required)
+            except httpx.HTTPError as failure:
+                elapsed, error = 0.0, type(failure).__name__
+            if error is not None:
+                result.errors.append(f"{sender}: {error}")
+                continue
+            result.replies.append(elapsed)
+            if not texts(response):
+                result.without_text += 1
+    return result
+
+
+LATENCY_HEADER = f"{'':<14}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}"
+
+
+def latency_row(name: str, values: list[float]) -> str:
+    """One line under :data:`LATENCY_HEADER`: how many, the median, p95 and the longest."""
+    if not values:
+        return f"{name:<14}{0:>6}"
+    median, p95 = statistics.median(values), percentile(values, 0.95)
+    return f"{name:<14}{len(values):>6}{median:>10.0f}{p95:>10.0f}{max(values):>10.0f}"
+
+
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name: state, parent's pid, … (Linux)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = proc_stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
