@@ -10,9 +10,10 @@ not a message). A failing store is logged, never a reason to stay silent.
 Nothing here blocks the event loop: the screen runs in the safety net's workers
 with a deadline (it fails safe past it), and database work runs in threads, so a
 slow message or a slow database never holds up another family's crisis reply.
-Messages longer than ``max_chars`` take one lane, one at a time: each costs the
-screen, the classifier and retrieval far more than a typed message does, and a
-flood of them must not take the CPU from everyone else. One that cannot get the
+Messages longer than ``max_chars`` take one lane, one at a time and with a rest
+after each as long as the work took: each costs the screen, the classifier and
+retrieval far more than a typed message does, and a flood of them must not take
+the CPU from everyone else. One that cannot get the
 lane within the screen's deadline fails safe, as a screen past its deadline does.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -192,7 +194,8 @@ class Router:
     @asynccontextmanager
     async def _lane(self, text: str) -> AsyncIterator[bool]:
         """Whether this message may be worked on now: always for typed lengths; a long one
-        waits up to the screen's deadline for the lane and holds it while it is answered."""
+        waits up to the screen's deadline for the lane and holds it while it is answered, and
+        for as long again after."""
         if len(text) <= self._max_chars:
             yield True
             return
@@ -203,10 +206,13 @@ class Router:
             log.warning("a long message found the long-message lane busy; failing safe")
             yield False
             return
+        started = time.monotonic()
         try:
             yield True
         finally:
-            self._oversized.release()
+            # Rests as long as it worked before it opens again, so long messages get at most half
+            # of one core however many arrive; the reply itself is not held back.
+            asyncio.get_running_loop().call_later(time.monotonic() - started, self._oversized.release)
 
     async def _screen(self, text: str) -> Verdict:
         return await self._gate.safety.assess_soon(text, self._screen_deadline)
