@@ -26,7 +26,6 @@ missing or an ordinary chat got an error.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 import tempfile
@@ -215,14 +214,7 @@ def report(phases: list[Phase], chats: int, messages: int, pause: float, attacke
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chats", type=int, default=20, help="families chatting at once (default 20)")
-    parser.add_argument(
-        "--messages", type=int, default=10, help="questions per family and phase (default 10)"
-    )
-    parser.add_argument(
-        "--pause", type=float, default=3.0, help="seconds between a family's messages (default 3)"
-    )
+    parser = stack.chat_options(__doc__.splitlines()[0])
     parser.add_argument("--attackers", type=int, default=3, help="attacker senders (default 3)")
     parser.add_argument("--crisis-every", type=float, default=2.0, help="seconds between crisis families (2)")
     args = parser.parse_args(argv)

@@ -36,7 +36,6 @@ request (warm-up included) got an error: not a 200, or a reply without text.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -214,14 +213,7 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chats", type=int, default=20, help="families chatting at once (default 20)")
-    parser.add_argument(
-        "--messages", type=int, default=10, help="questions per family and phase (default 10)"
-    )
-    parser.add_argument(
-        "--pause", type=float, default=3.0, help="seconds between a family's messages (default 3)"
-    )
+    parser = stack.chat_options(__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2, help="phases per target, alternating (default 2)")
     args = parser.parse_args(argv)
     plan = stack.policy_scripts(args.chats, args.messages)

@@ -8,6 +8,7 @@ benchmarks send (policy questions through a REST webhook) are here too.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -159,6 +160,19 @@ def unanswered(response: httpx.Response, text_required: bool = True) -> str | No
     if text_required and not texts(response):
         return "no text"
     return None
+
+
+def chat_options(description: str) -> argparse.ArgumentParser:
+    """A benchmark's command line with the options every policy-question chat takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--chats", type=int, default=20, help="families chatting at once (default 20)")
+    parser.add_argument(
+        "--messages", type=int, default=10, help="questions per family and phase (default 10)"
+    )
+    parser.add_argument(
+        "--pause", type=float, default=3.0, help="seconds between a family's messages (default 3)"
+    )
+    return parser
 
 
 def chat(url: str, sender: str, questions: list[str], pause: float, text_required: bool = True) -> Chat:

@@ -13,8 +13,8 @@ slow message or a slow database never holds up another family's crisis reply.
 Messages longer than ``max_chars`` take one lane, one at a time and with a rest
 after each as long as the work took: each costs the screen, the classifier and
 retrieval far more than a typed message does, and a flood of them must not take
-the CPU from everyone else. One that cannot get the
-lane within the screen's deadline fails safe, as a screen past its deadline does.
+the CPU from everyone else. One that cannot get the lane within the screen's
+deadline fails safe, as a screen past its deadline does.
 """
 
 from __future__ import annotations
