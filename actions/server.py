@@ -1,4 +1,4 @@
-"""The action server: rasa-sdk's own, plus the policy knowledge loaded at start and a readiness check.
+"""The action server: rasa-sdk's own, plus the knowledge base opened at start and a readiness check.
 
 Sanic builds the app again inside its worker process, where the actions run, so the
 warm-up and the ``/ready`` route are attached by the factory that the worker calls.
@@ -18,20 +18,20 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import HTTPResponse, Request, Sanic, response
 from sanic.worker.loader import AppLoader
 
-from actions.policy import knowledge_future
+from actions.policy import knowledge
 from helpline.settings import REPO_ROOT, load_settings
 
 
 async def ready(_request: Request) -> HTTPResponse:
-    """200 once the embedding model and the index are loaded; 503 while loading or after a failure."""
-    loading = knowledge_future()
-    if loading.done() and loading.exception() is None:
+    """200 once the knowledge base can be read; 503 while opening it or after a failure."""
+    knowledge.future()
+    if knowledge.ready:
         return response.json({"status": "ready"})
     return response.json({"status": "loading"}, status=503)
 
 
 async def start_loading(_app: Sanic) -> None:
-    knowledge_future()
+    knowledge.future()
 
 
 def create_app(package: str) -> Sanic:

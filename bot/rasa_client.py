@@ -61,9 +61,14 @@ class RasaClient:
         self._closed_until = 0.0
         return result
 
-    async def send(self, sender: str, text: str) -> list[dict[str, Any]]:
-        """Forward one message; returns Rasa's reply items."""
-        items = await self._call("POST", "/webhooks/rest/webhook", {"sender": sender, "message": text})
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Forward one message, with metadata for the actions if any; returns Rasa's reply items."""
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        items = await self._call("POST", "/webhooks/rest/webhook", body)
         if not isinstance(items, list):
             raise RasaUnavailable("unexpected reply shape")
         return [item for item in items if isinstance(item, dict)]

@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from limits import parse
 from limits.storage import MemoryStorage
@@ -46,12 +46,31 @@ from intake.questions import LEAVE_FORM_INTENTS, typed_answer
 from intake.validation import accepts
 from knowledge.answers import intake_offer
 from knowledge.live import LiveKnowledge
-from knowledge.routing import TO_RASA, Reading, Route, entry_payload, in_context, may_follow_on, route
+from knowledge.retrieval import Hit
+from knowledge.routing import (
+    TO_RASA,
+    Reading,
+    Route,
+    entry_payload,
+    hits_metadata,
+    in_context,
+    may_follow_on,
+    route,
+)
 
 log = logging.getLogger(__name__)
 
 LANE_BUSY = "long message, lane busy"
 """Why a long message failed safe: another long message was being answered."""
+
+
+class Routed(NamedTuple):
+    """Where a message goes, the reading that decided it (None when nothing was worth asking
+    Rasa about), and the knowledge base's ranking (None while it loads)."""
+
+    way: Route
+    reading: Reading | None = None
+    hits: list[Hit] | None = None
 
 
 @dataclass(frozen=True)
@@ -245,8 +264,8 @@ class Router:
         """Rasa's answer, with its hand-off signals taken out and given to the gate."""
         if before.reset_rasa_first:
             await self._reset_rasa(family.sender)
-        way, reading = await self._route(family)
-        items = await self._answer(family.sender, self._said(family.text, way), way)
+        way, reading, hits = await self._route(family)
+        items = await self._answer(family.sender, self._said(family.text, way), way, hits)
         signals = [item["custom"][SIGNAL_KEY] for item in items if _is_signal(item)]
         replies = [from_rasa(item) for item in items if not _is_signal(item)]
         if signals or before.unconfirmed is not None:
@@ -266,10 +285,13 @@ class Router:
             return typed_answer(text[: self._max_chars])
         return text[: self._max_chars]
 
-    async def _answer(self, sender: str, said: str, way: Route) -> list[dict[str, Any]]:
-        """Rasa's reply items; when Rasa, or its action server on a policy question, fails,
-        the knowledge base's answer instead."""
-        items = await self._ask_rasa(sender, said)
+    async def _answer(
+        self, sender: str, said: str, way: Route, hits: list[Hit] | None = None
+    ) -> list[dict[str, Any]]:
+        """Rasa's reply items, its policy action answering from the gateway's ranking when there is
+        one; when Rasa, or its action server on a policy question, fails, the knowledge base's
+        answer instead."""
+        items = await self._ask_rasa(sender, said, None if hits is None else hits_metadata(hits))
         if items is None or (not items and (way.entry_id or way.fallback)):
             items = await asyncio.to_thread(self._without_rasa, way)
         return items
@@ -284,41 +306,50 @@ class Router:
 
     async def _answer_while_waiting(self, family: FamilyMessage) -> list[Reply]:
         """A policy question asked while waiting for a person is answered, marked as such."""
-        way, _reading = await self._route(family)
+        way, _reading, _hits = await self._route(family)
         if way.entry_id is None:
             return []
         items = await self._answer(family.sender, entry_payload(way.entry_id), way)
         answer = [from_rasa(item) for item in items if not _is_signal(item)]
         return [Reply(texts.WHILE_WAITING), *answer] if answer else []
 
-    async def _route(self, family: FamilyMessage) -> tuple[Route, Reading | None]:
-        """One decision from Rasa's intent, the best knowledge-base entry and any open form, and
-        the reading it was made from (None when nothing was worth asking Rasa about)."""
+    async def _route(self, family: FamilyMessage) -> Routed:
+        """One decision from Rasa's intent, the best knowledge-base entry and any open form."""
         if family.text.startswith("/"):
-            return TO_RASA, None  # a button: it says exactly what it means
+            return Routed(TO_RASA)  # a button: it says exactly what it means
         text = family.text[: self._max_chars]
-        in_form, last_entry = await self._conversation(family.sender)
+        # Both at once: the tracker is Rasa's work, the ranking ours (the screen embedded the text).
+        conversation, ranking = self._conversation(family.sender), self._ranking(text)
+        (in_form, last_entry), hits = await asyncio.gather(conversation, ranking)
         if in_form:
             intent = await self._intent(text)
-            return Route(form_answer=intent not in LEAVE_FORM_INTENTS), Reading(text, intent, None, True)
+            way = Route(form_answer=intent not in LEAVE_FORM_INTENTS)
+            return Routed(way, Reading(text, intent, None, True))
         knowledge = self._knowledge
-        if knowledge is None or not knowledge.ready:
-            return TO_RASA, None
-        try:
-            best = await asyncio.to_thread(knowledge.best, text)
-        except Exception:
-            log.exception("knowledge search failed; Rasa decides alone")
-            return TO_RASA, None
+        if knowledge is None or hits is None:
+            return Routed(TO_RASA)
+        best = hits[0] if hits else None
         follows_on = may_follow_on(text)
         if not follows_on and (best is None or best.semantic < knowledge.thresholds.close):
-            return TO_RASA, None  # nothing to answer from: no need to ask Rasa twice
+            return Routed(TO_RASA, hits=hits)  # nothing to answer from: no need to ask Rasa twice
         intent = await self._intent(text)
         with_topic = None
         if follows_on and last_entry is not None:
             with_topic = await asyncio.to_thread(knowledge.best_in_context, text, last_entry)
         topical = in_context(text, best, with_topic)
         reading = Reading(text, intent, topical or best, False, topical is not None)
-        return route(reading, knowledge.thresholds), reading
+        return Routed(route(reading, knowledge.thresholds), reading, hits)
+
+    async def _ranking(self, text: str) -> list[Hit] | None:
+        """The knowledge base's best entries for the text; None while it loads, or if the search fails."""
+        knowledge = self._knowledge
+        if knowledge is None or not knowledge.ready:
+            return None
+        try:
+            return await asyncio.to_thread(knowledge.ranking, text)
+        except Exception:
+            log.exception("knowledge search failed; Rasa decides alone")
+            return None
 
     async def _conversation(self, sender: str) -> tuple[bool, str | None]:
         """Whether a form waits for this family's answer, and the entry last answered; when Rasa
@@ -347,9 +378,11 @@ class Router:
             items.append({"text": words, "buttons": [{"title": title, "payload": payload}]})
         return items
 
-    async def _ask_rasa(self, sender: str, text: str) -> list[dict[str, Any]] | None:
+    async def _ask_rasa(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]] | None:
         try:
-            return await self._rasa.send(sender, text)
+            return await self._rasa.send(sender, text, metadata)
         except RasaUnavailable as error:
             log.warning("rasa unavailable: %s", error)
             return None

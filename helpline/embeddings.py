@@ -8,6 +8,8 @@ prompts (e5) get them; models that do not (e.g. bge) are used as they are.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -26,12 +28,21 @@ characters, for the same vector. Chinese text takes fewer than two characters a 
 the cut changes no Chinese text's vector (tests/helpline/test_embeddings.py)."""
 
 
+RECENT_QUERIES = 512
+"""Query vectors an encoder keeps, most recently used first.
+
+The gateway embeds each message twice moments apart, for the risk classifier and for the
+knowledge search; the second time is a lookup. Small: a few messages' worth of pieces."""
+
+
 class Encoder:
-    """Normalised embeddings: a dot product is the cosine similarity."""
+    """Normalised embeddings: a dot product is the cosine similarity. Thread-safe."""
 
     def __init__(self, model: SentenceTransformer) -> None:
         self._model = model
         self._max_chars = CHARS_PER_TOKEN * int(model.max_seq_length or 512)
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -46,8 +57,25 @@ class Encoder:
         return np.asarray(vectors, dtype=np.float32)
 
     def queries(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of what people ask or say."""
-        return self._encode(texts, "query")
+        """Embeddings of what people ask or say; recent ones are not computed again."""
+        if not texts:
+            return self._encode(texts, "query")
+        with self._lock:
+            known = {text: self._recent[text] for text in texts if text in self._recent}
+            for text in known:
+                self._recent.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            fresh = dict(zip(missing, self._encode(missing, "query"), strict=True))
+            known.update(fresh)
+            self._remember(fresh)
+        return np.stack([known[text] for text in texts])
+
+    def _remember(self, fresh: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._recent.update(fresh)
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
 
     def passages(self, texts: list[str]) -> np.ndarray:
         """Embeddings of the texts searched over."""

@@ -12,6 +12,7 @@ Rules that keep every answer right:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from knowledge import directory
 from knowledge.entitlement import beijing_today, condition
 from knowledge.models import Entry, Fact, Status
-from knowledge.retrieval import Hit, Retriever
+from knowledge.retrieval import Hit
 
 DOCUMENT = "西政办发〔2013〕17号"
 FALLBACK_DEPARTMENT = "street_office"
@@ -86,7 +87,7 @@ class Answer:
     """The intake (an intent) the answered measure has, offered after the answer."""
 
 
-def decide(hits: list[Hit], thresholds: Thresholds) -> Decision:
+def decide(hits: Sequence[Hit], thresholds: Thresholds) -> Decision:
     """Confident, a close call between a few entries, or not sure."""
     if not hits or hits[0].semantic < thresholds.close:
         return Decision(Outcome.NOT_SURE, ())
@@ -329,14 +330,15 @@ def published_entry(session: Session, entry_id: str, day: date | None = None) ->
 
 
 def respond(
-    session: Session, retriever: Retriever, text: str, thresholds: Thresholds, last_entry: str | None = None
+    session: Session, hits: Sequence[Hit], text: str, thresholds: Thresholds, last_entry: str | None = None
 ) -> Answer:
-    """The answer to one family message, given the entry discussed just before (if any)."""
+    """The answer to one family message from its ranked entries, given the entry discussed just
+    before (if any)."""
     kind = follow_up(text)
     if kind is not None:
         previous = published_entry(session, last_entry) if last_entry else None
         return answer_follow_up(session, previous, kind) if previous is not None else ask_which()
-    decision = decide(retriever.search(text, day=beijing_today()), thresholds)
+    decision = decide(hits, thresholds)
     if decision.outcome is Outcome.NOT_SURE:
         return not_sure(session)
     entry = published_entry(session, decision.entry_ids[0])

@@ -49,13 +49,13 @@ class LiveKnowledge:
         finally:
             self.loaded.set()
 
-    def best(self, text: str) -> Hit | None:
-        """The best entry for a message, or None while loading (or when nothing is published)."""
+    def ranking(self, text: str) -> list[Hit] | None:
+        """The entries that match a message best, best first, as many as a close call offers; None
+        while loading."""
         retriever = self._retriever
         if retriever is None:
             return None
-        hits = retriever.search(text, limit=1, day=beijing_today())
-        return hits[0] if hits else None
+        return retriever.search(text, limit=answers.MAX_CHOICES, day=beijing_today())
 
     def best_in_context(self, text: str, last_entry: str) -> Hit | None:
         """The best entry for a follow-up read together with the entry discussed before it."""
@@ -65,7 +65,8 @@ class LiveKnowledge:
         with retriever.sessions() as session:
             entry = answers.published_entry(session, last_entry)
             topic = entry.title if entry is not None else ""
-        return self.best(f"{topic}：{text}") if topic else None
+        hits = self.ranking(f"{topic}：{text}") if topic else None
+        return hits[0] if hits else None
 
     def answer(self, entry_id: str) -> answers.Answer | None:
         """The entry's answer as Rasa's policy action gives it; None if it cannot be answered now."""

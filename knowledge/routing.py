@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from knowledge.answers import REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT, Thresholds, follow_up
 from knowledge.retrieval import Hit
@@ -134,3 +136,25 @@ def route(reading: Reading, thresholds: Thresholds) -> Route:
 def entry_payload(entry_id: str) -> str:
     """The message that makes Rasa answer one entry: what a choice button sends, and the route."""
     return "/" + ASK_POLICY + json.dumps({"kb_entry": entry_id}, ensure_ascii=False)
+
+
+HITS_KEY = "kb_hits"
+"""The metadata key under which the gateway sends Rasa the entries it ranked for a message."""
+
+
+def hits_metadata(hits: Sequence[Hit]) -> dict[str, Any]:
+    """The ranked entries as message metadata: Rasa's policy action answers from them, so only
+    the gateway holds the embedding model (a second copy cost the action server about 0.9 GB)."""
+    return {HITS_KEY: [[hit.entry_id, hit.score, hit.semantic] for hit in hits]}
+
+
+def hits_in(metadata: object) -> list[Hit] | None:
+    """The ranked entries sent along with a message; None when it did not come through the gateway
+    (a client talking to Rasa directly), or what came is not a ranking."""
+    ranked = metadata.get(HITS_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(ranked, list):
+        return None
+    try:
+        return [Hit(str(entry_id), float(score), float(semantic)) for entry_id, score, semantic in ranked]
+    except (TypeError, ValueError):
+        return None

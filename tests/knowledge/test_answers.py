@@ -13,6 +13,7 @@ from helpline.embeddings import Encoder
 from helpline.settings import load_settings
 from knowledge import answers, repository
 from knowledge.answers import FollowUp, Outcome
+from knowledge.entitlement import beijing_today
 from knowledge.evaluate import thresholds_from
 from knowledge.retrieval import Retriever
 from knowledge.yamlio import Kind
@@ -27,7 +28,8 @@ def ask(seeded_sqlite: sessionmaker[Session], encoder: Encoder) -> Ask:
 
     def ask(text: str, last: str | None = None) -> answers.Answer:
         with seeded_sqlite() as session:
-            return answers.respond(session, retriever, text, THRESHOLDS, last)
+            hits = retriever.search(text, day=beijing_today())
+            return answers.respond(session, hits, text, THRESHOLDS, last)
 
     return ask
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from knowledge.answers import Thresholds
@@ -12,6 +14,8 @@ from knowledge.routing import (
     Route,
     elliptical,
     entry_payload,
+    hits_in,
+    hits_metadata,
     in_context,
     may_follow_on,
     route,
@@ -92,3 +96,16 @@ def test_everything_else_stays_with_rasa_and_the_handoff(intent: str) -> None:
 
 def test_the_payload_makes_rasa_answer_that_entry() -> None:
     assert entry_payload("new-hope-home") == '/ask_policy{"kb_entry": "new-hope-home"}'
+
+
+def test_the_ranking_sent_to_rasa_comes_back_as_it_was() -> None:
+    hits = [Hit("new-hope-home", 0.9, 0.88), Hit("psych-counseling-free", 0.7, 0.69)]
+    assert hits_in(json.loads(json.dumps(hits_metadata(hits)))) == hits
+    assert hits_in(hits_metadata([])) == []
+
+
+@pytest.mark.parametrize(
+    "metadata", [None, {}, {"kb_hits": "x"}, {"kb_hits": [["a", "b", 1]]}, {"kb_hits": [1]}]
+)
+def test_anything_but_a_ranking_means_the_message_did_not_come_through_the_gateway(metadata: object) -> None:
+    assert hits_in(metadata) is None
