@@ -23,8 +23,9 @@ Messages through the gateway carry its ranking of the knowledge base, so the act
 server holds no embedding model; plain Rasa's messages do not, and the first one makes
 the action server load a model of its own. So the memory of the processes ``make run``
 starts (the gateway, Rasa, the action server, and all their descendants: the action
-server's Sanic worker does the actions) is read twice: after the first gateway phase,
-as ``make run`` holds it serving families, and after all phases. Each is summed:
+server's Sanic worker does the actions) is read twice: after an untimed gateway phase
+before anything is sent to Rasa directly, as ``make run`` holds it serving families, and
+after all phases; the timed phases come after both warm-ups. Each is summed:
 resident (VmRSS, and its peak VmHWM, from
 /proc/<pid>/status) and proportional (Pss from /proc/<pid>/smaps_rollup, which shares
 a page among the processes mapping it, so its sum counts each page once). ``make run``'s
@@ -171,7 +172,7 @@ def _pooled(phases: Iterable[Phase], target: str) -> list[float]:
     return [value for phase in phases if phase.target == target for value in phase.replies]
 
 
-MEMORY_SERVING = "after the first gateway phase, as make run serves families (no plain Rasa yet)"
+MEMORY_SERVING = "after an untimed gateway phase, as make run serves families (no plain Rasa yet)"
 MEMORY_DIRECT = "after all phases (plain Rasa's direct messages made the action server load its own model)"
 
 
@@ -256,15 +257,16 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="overhead-bench-") as folder,
         stack.seeded(Path(folder), "overhead") as own,
     ):
-        warm_ups = [run_phase(own, "gateway", "warm-up gateway", warm_up, args.pause)]
-        phases = [run_phase(own, "gateway", "gateway 1", plan, args.pause)]
+        warm_ups = [
+            run_phase(own, "gateway", "warm-up gateway", warm_up, args.pause),
+            run_phase(own, "gateway", "gateway, for memory", plan, args.pause),
+        ]
         memory = {MEMORY_SERVING: resident(own)}
         own_model_loaded(own, plan[0][0])
         warm_ups.append(run_phase(own, "rasa", "warm-up rasa", warm_up, args.pause))
-        phases.append(run_phase(own, "rasa", "rasa 1", plan, args.pause))
-        phases += [
+        phases = [
             run_phase(own, target, f"{target} {round_}", plan, args.pause)
-            for round_ in range(2, args.rounds + 1)
+            for round_ in range(1, args.rounds + 1)
             for target in TARGETS
         ]
         memory[MEMORY_DIRECT] = resident(own)
