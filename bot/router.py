@@ -281,6 +281,8 @@ class Router:
         """What Rasa is sent: the entry to answer, a form answer for the form's own reading, or the text."""
         if way.entry_id:
             return entry_payload(way.entry_id)
+        if way.intake:
+            return "/" + way.intake
         if way.form_answer:
             return typed_answer(text[: self._max_chars])
         return text[: self._max_chars]

@@ -166,15 +166,21 @@ _ACCEPT_STARTS = (
 )  # fmt: skip
 
 
+ACCEPT_MAX_CHARS = 6
+"""A yes to an offer by its first word (有, 想, 要 …) is short: "有时候觉得熬不下去" starts with 有
+and says something else (blind round 8)."""
+
+
 def accepts(text: str) -> bool | None:
     """How a family answered an offer ("帮您登记吗？", "想找人聊聊吗？") in everyday words:
     True for 行 / 好啊 / 那您给我申请一个, False for 不用了, None when it is something else."""
-    if any(word in normalise(text) for word in _DECLINE_WORDS):
+    clean = normalise(text)
+    if any(word in clean for word in _DECLINE_WORDS):
         return False
     answer = parse_yes_no(text)
     if answer is Answer.NO:
         return False
-    if answer is Answer.YES or normalise(text).startswith(_ACCEPT_STARTS):
+    if (answer is Answer.YES and len(clean) <= ACCEPT_MAX_CHARS) or clean.startswith(_ACCEPT_STARTS):
         return True
     return None
 

@@ -130,6 +130,11 @@ _FOLLOW_UP_WORDS: dict[FollowUp, tuple[str, ...]] = {
     ),
     FollowUp.AMOUNT: ("多少钱", "给多少", "补多少", "发多少", "金额", "标准是多少", "多少"),
     FollowUp.CONTACT: (
+        "归谁管",
+        "归哪个部门管",
+        "归哪个部门",
+        "哪个部门管",
+        "谁来管",
         "找谁",
         "找哪个",
         "找哪",
@@ -304,6 +309,29 @@ def not_sure(session: Session) -> Answer:
     return Answer(text, Outcome.NOT_SURE, offer_human=True)
 
 
+_OTHER_PLACE = re.compile(
+    r"东城|朝阳|海淀|丰台|石景山|门头沟|房山|通州|顺义|昌平|大兴|怀柔|平谷|密云|延庆|"
+    r"天津|上海|河北|河南|山东|山西|外地|外省|别的区|其他区|别的省"
+)
+_ABOUT_US = re.compile(r"西城|你们|咱们|咱这|这儿|这边|这里|户口|户籍|住在|住着|人住|搬")
+
+
+def elsewhere(text: str) -> str | None:
+    """The other district or province a question is about, when it is not about us: 朝阳区对失独
+    家庭有什么补助政策 (blind round 8); not 户口在朝阳 人住西城 能享受吗, which asks about us."""
+    place = _OTHER_PLACE.search(text)
+    return place.group() if place and not _ABOUT_US.search(text) else None
+
+
+def outside_district(place: str) -> Answer:
+    """A question about another place's policy: say what we cover, never answer it from ours."""
+    text = (
+        f"我这里只能解答北京市西城区对失独家庭的帮扶（{DOCUMENT}），{place}的政策我这儿没有，怕说错。"
+        f"\n{place}的情况，请问当地的街道或者民政、卫生健康部门。要是您家户口在西城，也可以问我西城的帮扶。"
+    )
+    return Answer(text, Outcome.NOT_SURE, offer_human=True)
+
+
 def ask_which() -> Answer:
     """A follow-up ("那找谁办？") with nothing discussed before it."""
     text = "您问的是哪一项帮扶呢？说说具体的事，比如“生活补助找谁办”，我帮您查。"
@@ -338,6 +366,9 @@ def respond(
     if kind is not None:
         previous = published_entry(session, last_entry) if last_entry else None
         return answer_follow_up(session, previous, kind) if previous is not None else ask_which()
+    place = elsewhere(text)
+    if place is not None:
+        return outside_district(place)
     decision = decide(hits, thresholds)
     if decision.outcome is Outcome.NOT_SURE:
         return not_sure(session)

@@ -12,7 +12,8 @@ best knowledge-base match and whether a form is open are weighed once, in one pl
   check starts when a family asks what they are entitled to, case status is for a
   family asking about its own application;
 * a question about legal aid or psychological support is answered first and the
-  intake offered after; a plain request starts the intake;
+  intake offered after; a plain request starts the intake, and so does a request in so
+  many words that comes with a question (我想报名参加心理咨询 怎么给我约上);
 * greetings, thanks, yes and no, requests for a person, follow-ups ("那找谁办") and
   risk intents stay with Rasa and the hand-off.
 
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.answers import REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT, Thresholds, follow_up
+from knowledge.answers import REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT, Thresholds, elsewhere, follow_up
 from knowledge.retrieval import Hit
 
 ASK_POLICY = "ask_policy"
@@ -35,6 +36,12 @@ CHECK_ENTITLEMENT = "check_entitlement"
 ASK_CASE_STATUS = "ask_case_status"
 
 ANSWERED_WHATEVER_THE_INTENT = frozenset({"out_of_scope", "nlu_fallback", "express_distress"})
+INTAKE_REQUESTED_UNDER = frozenset({ASK_POLICY, "express_distress", "out_of_scope", "nlu_fallback"})
+"""Intents under which a request for an intake in so many words starts it (Rasa's own request
+intents start it anyway; None, Rasa down, cannot start a form)."""
+ANSWERED_IN_CONTEXT = frozenset({ASK_POLICY, "affirm", "deny"})
+"""Intents under which a follow-up read with the topic before it is answered from it: a short
+question is easily read as yes or no (收钱不, 要钱不: blind round 8)."""
 """Intents under which a message that matches an entry well is answered from it. ``ask_policy``
 goes to Rasa's policy action as it is, which answers it the same way (and weighs close calls)."""
 
@@ -43,6 +50,14 @@ _QUESTION = re.compile(
     r"要钱|收费|花钱|多少|几[回次个天]|啥|什么|怎么|咋|哪|谁|管用|算不算|行不行"
 )
 """A question rather than a request: 律师能上家来不, 法律援助要钱吗, 心理热线是真的不."""
+
+_ASKS_TO_APPLY = re.compile(
+    r"(想|要|帮我|给我|您给我|麻烦您?|请)(报名|报个名|申请|登记|约|预约|安排|办一下|办个)"
+)
+"""A request for an intake, even when a question comes with it: 我想报名参加心理咨询 怎么给我约上,
+我想申请律师帮忙维权 我腿不好能上门儿吗 (blind round 8)."""
+_LEGAL_MATTER = re.compile(r"法律|律师|官司|诉讼|起诉|维权|答辩|状子|打官司|援助律师")
+_PSYCH_MATTER = re.compile(r"心理|咨询师|疏导|倾诉")
 
 _OWN_APPLICATION = re.compile(
     r"我(的|们的|家的|那个)?(申请|登记|案子|事儿?|材料)|办得怎么样|进度|批下来|到哪一步|有结果"
@@ -78,6 +93,8 @@ class Route:
     """The entry to answer from if Rasa or its action server fails on this message."""
     form_answer: bool = False
     """The message answers the open form's question: the form's validator reads it."""
+    intake: str | None = None
+    """The intent of the intake the family asks to start (the request beats its question words)."""
 
 
 TO_RASA = Route()
@@ -117,10 +134,15 @@ def route(reading: Reading, thresholds: Thresholds) -> Route:
     best = reading.best
     if reading.in_form or best is None or best.semantic < thresholds.close or follow_up(reading.text):
         return TO_RASA
+    if elsewhere(reading.text):
+        return TO_RASA  # another place's policy: the policy action says it is not ours to answer
     intent = reading.intent
+    asked_for = intake_asked_for(reading.text)
+    if asked_for is not None and intent in INTAKE_REQUESTED_UNDER:
+        return Route(intake=asked_for)
     if intent is None or intent in ANSWERED_WHATEVER_THE_INTENT:
         return Route(best.entry_id)
-    if intent == ASK_POLICY and reading.in_context:
+    if reading.in_context and intent in ANSWERED_IN_CONTEXT:
         return Route(best.entry_id)  # Rasa's policy action would search the words without their topic
     if intent == ASK_POLICY:
         return Route(fallback=best.entry_id)
@@ -128,9 +150,22 @@ def route(reading: Reading, thresholds: Thresholds) -> Route:
         return Route(best.entry_id)
     if intent == ASK_CASE_STATUS and not _OWN_APPLICATION.search(reading.text):
         return Route(best.entry_id)
-    if intent in (REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT) and _QUESTION.search(reading.text):
+    if (
+        intent in (REQUEST_LEGAL_AID, REQUEST_PSYCH_SUPPORT)
+        and _QUESTION.search(reading.text)
+        and not asked_for
+    ):
         return Route(best.entry_id)
     return TO_RASA
+
+
+def intake_asked_for(text: str) -> str | None:
+    """The intake (its intent) a message asks to start in so many words, if any."""
+    if not _ASKS_TO_APPLY.search(text):
+        return None
+    if _LEGAL_MATTER.search(text):
+        return REQUEST_LEGAL_AID
+    return REQUEST_PSYCH_SUPPORT if _PSYCH_MATTER.search(text) else None
 
 
 def entry_payload(entry_id: str) -> str:

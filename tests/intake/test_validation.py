@@ -166,7 +166,9 @@ def test_clean_text_keeps_words_and_refuses_empty_long_or_payloads() -> None:
     assert clean_text('/inform{"choice":"x"}', 50) is None
 
 
-@pytest.mark.parametrize("text", ["行", "好啊 那您让人给我打个电话吧", "行 那您给我申请一个", "可以", "嗯"])
+@pytest.mark.parametrize(
+    "text", ["行", "好啊 那您让人给我打个电话吧", "行 那您给我申请一个", "可以", "嗯", "想", "要 麻烦您了"]
+)
 def test_everyday_yes_to_an_offer(text: str) -> None:
     assert accepts(text) is True
 
@@ -176,5 +178,6 @@ def test_everyday_no_to_an_offer(text: str) -> None:
     assert accepts(text) is False
 
 
-def test_something_else_is_neither() -> None:
-    assert accepts("体检在哪做") is None
+@pytest.mark.parametrize("text", ["体检在哪做", "有时候觉得熬不下去", "想起孩子小时候的事儿了"])
+def test_something_else_is_neither(text: str) -> None:
+    assert accepts(text) is None

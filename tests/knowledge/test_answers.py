@@ -101,3 +101,17 @@ def test_a_follow_up_with_nothing_before_asks_which_measure(ask: Ask) -> None:
 )
 def test_follow_up_detection(text: str, kind: FollowUp | None) -> None:
     assert answers.follow_up(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "place"), [("朝阳区对失独家庭有什么补助政策？", "朝阳"), ("天津那边失独的有啥补贴", "天津")]
+)
+def test_another_places_policy_is_not_answered_from_ours(ask: Ask, text: str, place: str) -> None:
+    answer = ask(text)
+    assert answer.outcome is Outcome.NOT_SURE and answer.offer_human
+    assert f"{place}的政策我这儿没有" in answer.text and "依据" not in answer.text
+
+
+def test_a_question_about_us_from_someone_registered_elsewhere_is_ours(ask: Ask) -> None:
+    assert answers.elsewhere("我户口搁海淀呢人住德胜门这边儿 你们这帮扶我能沾上不") is None
+    assert ask("户口在朝阳区，但人一直住在西城，可以享受西城区的失独帮扶吗？").outcome is not Outcome.NOT_SURE

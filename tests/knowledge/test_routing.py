@@ -17,6 +17,7 @@ from knowledge.routing import (
     hits_in,
     hits_metadata,
     in_context,
+    intake_asked_for,
     may_follow_on,
     route,
 )
@@ -109,3 +110,34 @@ def test_the_ranking_sent_to_rasa_comes_back_as_it_was() -> None:
 )
 def test_anything_but_a_ranking_means_the_message_did_not_come_through_the_gateway(metadata: object) -> None:
     assert hits_in(metadata) is None
+
+
+@pytest.mark.parametrize("intent", ["deny", "affirm"])
+def test_a_short_follow_up_read_as_yes_or_no_is_answered_with_its_topic(intent: str) -> None:
+    follow_up = Reading("收钱不", intent, GOOD, in_form=False, in_context=True)
+    assert route(follow_up, THRESHOLDS) == Route(GOOD.entry_id)
+    assert _route("不用了", intent) == TO_RASA, "without the topic a no stays a no"
+
+
+@pytest.mark.parametrize(
+    ("text", "intake"),
+    [
+        ("我想报名参加心理咨询 怎么给我约上", "request_psych_support"),
+        ("孩子原单位的抚恤金拖着不给 我想申请律师帮忙维权 我腿不好能上门儿吗", "request_legal_aid"),
+        ("能给我安排一次心理疏导不", "request_psych_support"),
+    ],
+)
+def test_a_request_in_so_many_words_starts_its_intake_even_with_a_question(text: str, intake: str) -> None:
+    assert intake_asked_for(text) == intake
+    assert _route(text, "ask_policy") == Route(intake=intake)
+    assert _route(text, "request_legal_aid") == TO_RASA, "Rasa's own request intent starts it"
+
+
+@pytest.mark.parametrize("text", ["心理咨询要钱吗", "法律援助都管啥", "我想咨询一下体检的事 怎么约"])
+def test_a_question_is_not_a_request(text: str) -> None:
+    assert intake_asked_for(text) is None
+
+
+def test_another_places_policy_goes_to_the_policy_action_which_says_it_is_not_ours() -> None:
+    assert _route("朝阳区对失独家庭有什么补助政策", None) == TO_RASA
+    assert _route("户口在朝阳区 人一直住在西城 能享受帮扶吗", None) == Route(GOOD.entry_id)
