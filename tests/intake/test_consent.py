@@ -42,6 +42,11 @@ def test_who_sees_it_names_exactly_the_departments_that_can_open_the_case(
     assert "别的部门看不到" in who
 
 
+def test_psych_support_is_seen_by_the_familys_own_street_office_only() -> None:
+    who = _line(consent.consent_for("psych", 365).text, "谁能看到")
+    assert "区民政局和您所在街道办事处" in who
+
+
 def test_retention_follows_the_settings_and_names_the_version() -> None:
     default, shorter = consent.consent_for("legal", 365), consent.consent_for("legal", 30)
     kept = _line(default.text, "保存多久")
