@@ -44,17 +44,22 @@ def open_sessions() -> sessionmaker[Session]:
     return make_session_factory(make_engine(url))
 
 
+def _place(department: str | None, street: str | None) -> str:
+    """Where a staff user belongs, as messages show it: "justice", "street_office 德胜"."""
+    return " ".join(part for part in (department, street) if part)
+
+
 def _users_add(args: argparse.Namespace) -> int:
     try:
         with transaction(open_sessions()) as session:
-            token = users.add_user(session, args.name, users.Role(args.role), args.department)
+            token = users.add_user(session, args.name, users.Role(args.role), args.department, args.street)
     except users.UserExists:
         print(f"用户 {args.name} 已存在。", file=sys.stderr)
         return 1
     except users.DepartmentError as error:
         print(error, file=sys.stderr)
         return 1
-    where = f"，{args.department}" if args.department else ""
+    where = f"，{_place(args.department, args.street)}" if args.department else ""
     print(f"已创建 {args.name}（{args.role}{where}）。令牌只显示这一次，请妥善保存：\n{token}")
     return 0
 
@@ -62,11 +67,12 @@ def _users_add(args: argparse.Namespace) -> int:
 def _users_department(args: argparse.Namespace) -> int:
     try:
         with transaction(open_sessions()) as session:
-            found = users.set_department(session, args.name, args.department)
+            found = users.set_department(session, args.name, args.department, args.street)
     except users.DepartmentError as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"{args.name} 现在属于 {args.department}。" if found else f"没有用户 {args.name}。")
+    where = _place(args.department, args.street)
+    print(f"{args.name} 现在属于 {where}。" if found else f"没有用户 {args.name}。")
     return 0 if found else 1
 
 
@@ -74,7 +80,7 @@ def _users_list(_args: argparse.Namespace) -> int:
     with open_sessions()() as session:
         for user in users.list_users(session):
             state = "启用" if user.active else "停用"
-            print(f"{user.name}\t{user.role}\t{user.department or '-'}\t{state}")
+            print(f"{user.name}\t{user.role}\t{user.department or '-'}\t{user.street or '-'}\t{state}")
     return 0
 
 
@@ -85,6 +91,9 @@ def _users_revoke(args: argparse.Namespace) -> int:
     return 0 if found else 1
 
 
+STREET_HELP = "street_office staff only, required: their 街道, e.g. 德胜 (they see only its cases)"
+
+
 def _register_users(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("users", help="counselor, staff and admin accounts")
     commands = parser.add_subparsers(dest="users_command", required=True)
@@ -92,10 +101,12 @@ def _register_users(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[role.value for role in users.Role])
     add.add_argument("--department", help="staff only, required: the department id, e.g. justice")
+    add.add_argument("--street", help=STREET_HELP)
     add.set_defaults(handler=_users_add)
-    department = commands.add_parser("department", help="move a staff user to another department")
+    department = commands.add_parser("department", help="move a staff user to another department or street")
     department.add_argument("name")
     department.add_argument("department", help="the department id, e.g. civil_affairs")
+    department.add_argument("--street", help=STREET_HELP)
     department.set_defaults(handler=_users_department)
     commands.add_parser("list", help="list users").set_defaults(handler=_users_list)
     revoke = commands.add_parser("revoke", help="deactivate a user's token")

@@ -7,6 +7,10 @@ A staff user belongs to one department and sees only the cases it acts on; couns
 and admins have none (an admin sees every case, so a department there would read like
 a limit that is not there). Department ids are those of the knowledge base's directory
 (``knowledge/seed/departments.yaml``, as staff keep it), the ids cases are routed to.
+
+The 街道办事处 are one department id for all of the district's streets, so a street
+office's staff also name their own 街道: families are promised that only their own
+street's office sees their case. No other account has a street.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helpline.db import Base, utcnow
+from intake.cases import STREET_OFFICE
+from intake.streets import STREETS
 from knowledge import directory
 
 
@@ -38,6 +44,7 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     department: Mapped[str | None] = mapped_column(String(64), default=None)
+    street: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -46,7 +53,10 @@ class UserExists(ValueError):
 
 
 class DepartmentError(ValueError):
-    """The department does not fit the role or is not in the directory; the message says which, for staff."""
+    """The department (or a street office's street) does not fit the role or is unknown.
+
+    The message says which, for staff.
+    """
 
 
 def _hash(token: str) -> str:
@@ -67,26 +77,52 @@ def _check_department(session: Session, role: Role, department: str | None) -> N
         raise DepartmentError(f"部门目录里没有 {department}。可以填：{choices}。")
 
 
-def add_user(session: Session, name: str, role: Role, department: str | None = None) -> str:
+def _check_street(department: str | None, street: str | None) -> None:
+    """A street office's staff need their 街道 (it decides which cases they see); nobody else has one."""
+    if department != STREET_OFFICE:
+        if street is not None:
+            raise DepartmentError("只有街道办事处（street_office）的账号要设置街道，这个账号不用 --street。")
+        return
+    if street is None:
+        raise DepartmentError("街道办事处（street_office）的账号需要设置街道（--street），例如 德胜、月坛。")
+    if street not in STREETS:
+        raise DepartmentError(f"西城区没有 {street} 街道。可以填：{'、'.join(STREETS)}。")
+
+
+def add_user(
+    session: Session, name: str, role: Role, department: str | None = None, street: str | None = None
+) -> str:
     """Create a user and return the bearer token (the only time it is visible)."""
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise UserExists(name)
     _check_department(session, role, department)
+    _check_street(department, street)
     token = secrets.token_urlsafe(32)
     session.add(
-        User(name=name, role=role.value, department=department, token_hash=_hash(token), created_at=utcnow())
+        User(
+            name=name,
+            role=role.value,
+            department=department,
+            street=street,
+            token_hash=_hash(token),
+            created_at=utcnow(),
+        )
     )
     session.flush()
     return token
 
 
-def set_department(session: Session, name: str, department: str) -> bool:
-    """Move a staff user to another department; returns False when there is no such user."""
+def set_department(session: Session, name: str, department: str, street: str | None = None) -> bool:
+    """Move a staff user to another department (and street); returns False when there is no such user.
+
+    Moving away from a street office drops the street, which would mean nothing elsewhere.
+    """
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         return False
     _check_department(session, Role(user.role), department)
-    user.department = department
+    _check_street(department, street)
+    user.department, user.street = department, street
     return True
 
 

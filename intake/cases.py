@@ -5,6 +5,9 @@ duplicate, unreachable) from any open state; every change is an event with who,
 when, from and to. The phone number lives only here, never in logs or events.
 Case numbers are made for reading aloud on the phone: XC-2026-000123 (year of
 registration in Beijing time, then the row id), so nothing extra must be kept unique.
+
+Staff see the cases of a :class:`Scope`: their department's, and a street office's
+staff only their own 街道's, as the consent texts promise families.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, or_, select
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from helpline.db import Base, utcnow
@@ -51,7 +54,7 @@ DEPARTMENT_FOR = {CaseKind.PSYCH: "civil_affairs", CaseKind.LEGAL: "justice"}
 """The department that answers for each kind (附件二: 区民政局; 附件三: 区司法局)."""
 
 STREET_OFFICE = "street_office"
-"""The 街道办事处: one department id for all of the district's streets."""
+"""The 街道办事处: one department id for all of the district's streets (their staff name their own)."""
 
 STREET_OFFICE_ACTS = frozenset({CaseKind.PSYCH})
 """Kinds where the family's 街道 acts as well (心理关爱服务站 and 新希望家园 are the street's)."""
@@ -96,8 +99,12 @@ class Case(Base):
 
     @property
     def departments(self) -> tuple[str, ...]:
-        """Who acts on the case: the responsible department, and the 街道 where it takes part."""
-        if CaseKind(self.kind) in STREET_OFFICE_ACTS:
+        """Who acts on the case: the responsible department, and the family's 街道 where it takes part.
+
+        Only the office of the case's own street acts (:class:`Scope`), so a case whose
+        family named no street, or whose street was erased, has no street office at all.
+        """
+        if CaseKind(self.kind) in STREET_OFFICE_ACTS and self.street is not None:
             return (self.department, STREET_OFFICE)
         return (self.department,)
 
@@ -117,6 +124,35 @@ class CaseEvent(Base):
     note: Mapped[str | None] = mapped_column(Text, default=None)
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The cases a staff user may open: those their department acts on, a street office's in its street only.
+
+    A street office's scope needs its street (without one it would quietly see nothing) and
+    no other scope has one (it would read like a limit that is not applied). Admins have
+    no scope: they see every case.
+    """
+
+    department: str
+    street: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.department == STREET_OFFICE) != (self.street is not None):
+            raise ValueError(f"a street office's scope, and only that, names a street: {self}")
+
+    def sees(self, case: Case) -> bool:
+        """Whether one loaded case is in scope; :meth:`where` says the same in SQL."""
+        return self.department in case.departments and (self.street is None or case.street == self.street)
+
+    def where(self) -> ColumnElement[bool]:
+        """The scope as SQL: a list is narrowed in the query, so pages stay full."""
+        responsible = Case.department == self.department
+        if self.street is None:
+            return responsible
+        acts = Case.kind.in_(sorted(kind.value for kind in STREET_OFFICE_ACTS))
+        return and_(or_(responsible, acts), Case.street == self.street)
 
 
 class CaseNotFound(LookupError):
@@ -168,26 +204,18 @@ def create_case(session: Session, new: NewCase, actor: str = "assistant") -> Cas
     return case
 
 
-def acted_on_by(department: str) -> ColumnElement[bool]:
-    """``department in case.departments`` as SQL: a list is narrowed in the query, so pages stay full."""
-    responsible = Case.department == department
-    if department != STREET_OFFICE:
-        return responsible
-    return or_(responsible, Case.kind.in_(sorted(kind.value for kind in STREET_OFFICE_ACTS)))
-
-
-def get_case(session: Session, number: str, *, seen_by: str | None = None) -> Case:
+def get_case(session: Session, number: str, *, seen_by: Scope | None = None) -> Case:
     """The case with that number (XC-2026-000123, also without dashes or in lower case).
 
-    ``seen_by`` is the reader's department (None: every case, for admins). A case that
-    department does not act on is not found, exactly as a number never given out, so
-    its staff cannot learn which numbers belong to other departments.
+    ``seen_by`` is the reader's scope (None: every case, for admins). A case outside it
+    is not found, exactly as a number never given out, so staff cannot learn which
+    numbers belong to other departments or streets.
     """
     match = NUMBER_PATTERN.match(number.strip())
     case = session.get(Case, int(match.group(2))) if match else None
     if match is None or case is None or case.created_at.astimezone(BEIJING).year != int(match.group(1)):
         raise CaseNotFound(number)
-    if seen_by is not None and seen_by not in case.departments:
+    if seen_by is not None and not seen_by.sees(case):
         raise CaseNotFound(number)
     return case
 
@@ -199,18 +227,18 @@ def list_cases(
     kind: CaseKind | None = None,
     department: str | None = None,
     street: str | None = None,
-    seen_by: str | None = None,
+    seen_by: Scope | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Case]:
     """Cases narrowed by any of the filters: priority cases first, then the newest.
 
     ``department`` is a filter on the responsible department; ``seen_by`` is the reader's
-    department, as for :func:`get_case`: only the cases it acts on (None: every case).
+    scope, as for :func:`get_case` (None: every case).
     """
     query = select(Case)
     if seen_by is not None:
-        query = query.where(acted_on_by(seen_by))
+        query = query.where(seen_by.where())
     if status is not None:
         query = query.where(Case.status == status.value)
     if kind is not None:

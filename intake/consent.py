@@ -7,8 +7,9 @@ stores the version the family agreed to, so what they were told can always be sh
 again. Changing a text (or a retention period it promises) means a new version.
 
 "Who sees it" is exactly who can open the case: the staff of the departments it is
-routed to (:data:`intake.cases.DEPARTMENT_FOR`, and the 街道 for psychological
-support), and the helpline's admins, who see every case. How long the conversation
+routed to (:data:`intake.cases.DEPARTMENT_FOR`, and for psychological support the
+office of the family's own 街道, no other street's), and the helpline's admins, who see
+every case. How long the conversation
 itself is kept is a site's setting (HELPLINE_MESSAGE_RETENTION_DAYS), so it is passed
 in and named in the version: a site that changes it asks families again.
 """
@@ -23,7 +24,7 @@ CASE_RETENTION_DAYS = 365
 DRAFT_RETENTION_DAYS = 7
 """An unfinished form is kept this long so it can be resumed, then deleted."""
 
-EDITION = "2026-02"
+EDITION = "2026-03"
 """The wording's edition: a new one whenever a word of the texts below changes."""
 
 
@@ -49,7 +50,7 @@ _WORDINGS = {
     "psych": _Wording(
         collected="您想要的关爱方式、联系电话、方便接电话的时间、所在街道",
         why="只用来给您安排心理关爱服务、和您联系",
-        readers="区民政局和街道办事处负责心理关爱的工作人员",
+        readers="区民政局和您所在街道办事处负责心理关爱的工作人员",
         kept_after="服务结束后",
         sensitive="心里的事属于敏感个人信息",
     ),

@@ -100,8 +100,8 @@ def _contact(case: Case) -> str:
 def case_confirmation(case: Case, names: Mapping[str, str]) -> str:
     """Told right after a case is created: its number, who acts, how they get in touch."""
     routed = [names.get(case.department, case.department)]
-    if STREET_OFFICE in case.departments:
-        routed.append(office_name(case.street) if case.street else "所在街道办事处")
+    if STREET_OFFICE in case.departments and case.street is not None:
+        routed.append(office_name(case.street))
     lines = [f"已经帮您登记好了，编号是 {case.number}，请记一下。"]
     if case.kind == CaseKind.LEGAL.value:
         lines.append("法律援助会优先办理。")

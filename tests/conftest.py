@@ -125,9 +125,13 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def bearer_token(session: Session, name: str, role: Role, department: str = "civil_affairs") -> str:
-    """A new user's token; staff get ``department`` (they cannot be made without one), others none."""
-    return add_user(session, name, role, department if role is Role.STAFF else None)
+def bearer_token(
+    session: Session, name: str, role: Role, department: str = "civil_affairs", street: str | None = None
+) -> str:
+    """A new user's token; staff get ``department`` and ``street`` (street offices need one), others none."""
+    if role is not Role.STAFF:
+        return add_user(session, name, role)
+    return add_user(session, name, role, department, street)
 
 
 def free_port() -> int:

@@ -4,9 +4,10 @@ A thin shell over :mod:`intake.cases`: list and filter, read one case (phone and
 what the family said: the read is access-logged), and move it through its
 lifecycle with a note. Every change is an audited case event under the caller's name.
 
-Staff see only the cases their department acts on (what the consent texts promise
-families); another department's case answers 404 like a number never given out.
-Admins see every case. Counselors have no access: they work hand-offs, not cases.
+Staff see only the cases their department acts on, and a street office's staff only
+those of their own 街道 (what the consent texts promise families); another department's
+or street's case answers 404 like a number never given out. Admins see every case.
+Counselors have no access: they work hand-offs, not cases.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field, model_validator
@@ -25,30 +26,37 @@ from helpline.access_log import log_access
 from helpline.db import transaction
 from helpline.users import Role, User
 from intake import cases
-from intake.cases import Case, CaseKind, CaseStatus
+from intake.cases import Case, CaseKind, CaseStatus, Scope
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 登记"], responses=openapi.SIGNED_IN)
 
 Staff = Annotated[User, Depends(require_roles(Role.STAFF))]
 
 
-def _seen_by(user: Staff) -> str | None:
-    """The department whose cases the caller sees; None for an admin, who sees every case.
+def _seen_by(user: Staff) -> Scope | None:
+    """The cases the caller sees; None for an admin, who sees every case.
 
-    A staff account made before users had departments has none: it is turned away with
-    what to do, rather than shown everything or an empty list that looks like no work.
+    A staff account made before users had departments has none, and a street office's made
+    before they had streets has no street: it is turned away with what to do, rather than
+    shown everything or an empty list that looks like no work.
     """
     if user.role == Role.ADMIN.value:
         return None
     if user.department is None:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "您的账号还没有设置所属部门，请管理员用 helpline users department 设置。",
-        )
-    return user.department
+        _not_set_up("所属部门")
+    if user.department == cases.STREET_OFFICE and user.street is None:
+        _not_set_up("所在街道")
+    return Scope(user.department, user.street)
 
 
-SeenBy = Annotated[str | None, Depends(_seen_by)]
+def _not_set_up(what: str) -> NoReturn:
+    """403 naming the missing setting: the account is real, it only cannot be scoped yet."""
+    raise HTTPException(
+        status.HTTP_403_FORBIDDEN, f"您的账号还没有设置{what}，请管理员用 helpline users department 设置。"
+    )
+
+
+SeenBy = Annotated[Scope | None, Depends(_seen_by)]
 Number = Annotated[str, Field(max_length=32, description="编号，如 XC-2026-000123")]
 
 

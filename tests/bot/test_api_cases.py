@@ -29,21 +29,28 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 
 def _auth(
-    client: TestClient, name: str, role: Role = Role.STAFF, department: str = "civil_affairs"
+    client: TestClient,
+    name: str,
+    role: Role = Role.STAFF,
+    department: str = "civil_affairs",
+    street: str | None = None,
 ) -> dict[str, str]:
     with transaction(client.app.state.sessions) as session:
-        return {"Authorization": f"Bearer {bearer_token(session, name, role, department)}"}
+        return {"Authorization": f"Bearer {bearer_token(session, name, role, department, street)}"}
 
 
-def _file(client: TestClient) -> tuple[str, str]:
-    """A psychological-support case in 德胜 and a legal-aid case with a home visit in 月坛."""
-    psych = {
+def _psych_form(street: str) -> dict[str, str]:
+    return {
         "psych_consent": PSYCH_CONSENT.version,
         "psych_way": "hotline",
         "psych_phone": "13812345678",
         "psych_call_time": "afternoon",
-        "psych_street": "德胜",
+        "psych_street": street,
     }
+
+
+def _file(client: TestClient) -> tuple[str, str]:
+    """A psychological-support case in 德胜 and a legal-aid case with a home visit in 月坛."""
     legal = {
         "legal_consent": LEGAL_CONSENT.version,
         "legal_matter": "litigation",
@@ -55,7 +62,7 @@ def _file(client: TestClient) -> tuple[str, str]:
         "legal_street": "月坛",
     }
     with transaction(client.app.state.sessions) as session:
-        first = cases.create_case(session, forms.psych_case("fam-1", psych)).number
+        first = cases.create_case(session, forms.psych_case("fam-1", _psych_form("德胜"))).number
         second = cases.create_case(session, forms.legal_case("fam-2", legal)).number
     return first, second
 
@@ -123,17 +130,18 @@ def test_moving_a_case_through_its_lifecycle_is_audited_by_name(client: TestClie
 
 def test_staff_see_only_the_cases_their_department_acts_on(client: TestClient) -> None:
     psych, legal = _file(client)
-    for department, visible in [
-        ("civil_affairs", [psych]),
-        ("street_office", [psych]),  # the 街道 takes part in psychological support
-        ("justice", [legal]),
-        ("health", []),
+    for department, street, visible in [
+        ("civil_affairs", None, [psych]),
+        ("street_office", "德胜", [psych]),  # the family's 街道 takes part in psychological support
+        ("street_office", "月坛", []),  # another street's office does not, nor in legal aid
+        ("justice", None, [legal]),
+        ("health", None, []),
     ]:
-        staff = _auth(client, f"staff-{department}", department=department)
+        staff = _auth(client, f"staff-{department}-{street}", department=department, street=street)
         assert [c["number"] for c in client.get(CASES, headers=staff).json()] == visible, department
         for number in (psych, legal):
             answer = client.get(f"{CASES}/{number}", headers=staff).status_code
-            assert answer == (200 if number in visible else 404), (department, number)
+            assert answer == (200 if number in visible else 404), (department, street, number)
     admin = _auth(client, "boss", Role.ADMIN)
     assert [c["number"] for c in client.get(CASES, headers=admin).json()] == [legal, psych]
     assert all(client.get(f"{CASES}/{n}", headers=admin).status_code == 200 for n in (psych, legal))
@@ -155,9 +163,37 @@ def test_another_departments_case_is_absent_and_untouched(client: TestClient) ->
 
 def test_street_office_staff_work_a_psych_case(client: TestClient) -> None:
     psych, _ = _file(client)
-    street = _auth(client, "desheng", department="street_office")
+    street = _auth(client, "desheng", department="street_office", street="德胜")
     response = client.patch(f"{CASES}/{psych}", json={"status": "accepted", "note": "已上门"}, headers=street)
     assert response.status_code == 200 and response.json()["events"][-1]["actor"] == "desheng"
+
+
+def test_a_street_office_lists_reads_and_changes_only_its_own_streets_cases(client: TestClient) -> None:
+    desheng, _ = _file(client)
+    with transaction(client.app.state.sessions) as session:
+        yuetan = cases.create_case(session, forms.psych_case("fam-3", _psych_form("月坛"))).number
+    staff = _auth(client, "desheng", department="street_office", street="德胜")
+    assert [c["number"] for c in client.get(CASES, headers=staff).json()] == [desheng]
+    assert client.get(f"{CASES}?street=月坛", headers=staff).json() == []
+    assert client.get(f"{CASES}/{desheng}", headers=staff).status_code == 200
+    absent = client.get(f"{CASES}/XC-2026-999999", headers=staff).json()
+    assert client.get(f"{CASES}/{yuetan}", headers=staff).json() == absent
+    response = client.patch(f"{CASES}/{yuetan}", json={"status": "accepted", "note": "看看"}, headers=staff)
+    assert response.status_code == 404 and response.json() == absent
+    changed = client.patch(f"{CASES}/{desheng}", json={"status": "accepted"}, headers=staff)
+    assert changed.status_code == 200 and changed.json()["status"] == "accepted"
+    admin = _auth(client, "boss", Role.ADMIN)
+    assert {c["number"] for c in client.get(f"{CASES}?kind=psych", headers=admin).json()} == {desheng, yuetan}
+    with client.app.state.sessions() as session:
+        other = cases.get_case(session, yuetan)
+        assert other.status == "new" and [e.action for e in other.events] == ["created"]
+        assert accesses(session, f"case:{other.id}") == []
+        mine = cases.get_case(session, desheng)
+        assert [(r.user_name, r.action) for r in accesses(session, f"case:{mine.id}")] == [
+            ("desheng", "read"),
+            ("desheng", "update"),
+        ]
+        assert [r.user_name for r in accesses(session, "cases")] == ["desheng", "desheng", "boss"]
 
 
 def test_staff_without_a_department_are_told_to_get_one(client: TestClient) -> None:
@@ -168,6 +204,16 @@ def test_staff_without_a_department_are_told_to_get_one(client: TestClient) -> N
     for path in (CASES, f"{CASES}/{psych}"):
         response = client.get(path, headers=staff)
         assert response.status_code == 403 and "部门" in response.json()["detail"], path
+
+
+def test_street_office_staff_without_a_street_are_told_to_get_one(client: TestClient) -> None:
+    psych, _ = _file(client)
+    staff = _auth(client, "old-street", department="street_office", street="德胜")
+    with transaction(client.app.state.sessions) as session:  # as migration 0009 leaves older accounts
+        session.scalar(select(User).where(User.name == "old-street")).street = None
+    for path in (CASES, f"{CASES}/{psych}"):
+        response = client.get(path, headers=staff)
+        assert response.status_code == 403 and "街道" in response.json()["detail"], path
 
 
 def test_impossible_changes_are_409_and_change_nothing(client: TestClient) -> None:

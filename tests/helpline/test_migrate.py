@@ -36,3 +36,25 @@ def test_user_departments_are_added_to_existing_users(database_url: str) -> None
     with sessions() as session:
         assert [u.department for u in list_users(session)] == [None, "justice"]
     engine.dispose()
+
+
+def test_user_streets_are_added_to_existing_users(database_url: str) -> None:
+    command.downgrade(migrate.alembic_config(database_url), "0008")  # the release before 0009
+    engine = make_engine(database_url)
+    assert "street" not in _columns(engine, "users")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (name, role, token_hash, active, department, created_at)"
+                " VALUES ('old-street', 'staff', 'hash-1', true, 'street_office', CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate.upgrade(database_url)
+    assert "street" in _columns(engine, "users")
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        assert [(u.department, u.street) for u in list_users(session)] == [("street_office", None)]
+        assert set_department(session, "old-street", "street_office", "德胜")
+    with sessions() as session:
+        assert [u.street for u in list_users(session)] == ["德胜"]
+    engine.dispose()

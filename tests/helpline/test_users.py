@@ -50,22 +50,50 @@ def test_only_staff_belong_to_a_department_from_the_directory(
         assert list_users(session) == []
 
 
+@pytest.mark.parametrize(
+    ("role", "department", "street"),
+    [
+        (Role.STAFF, "street_office", None),
+        (Role.STAFF, "street_office", "火星"),
+        (Role.STAFF, "civil_affairs", "德胜"),
+        (Role.ADMIN, None, "德胜"),
+        (Role.COUNSELOR, None, "德胜"),
+    ],
+)
+def test_only_street_office_staff_belong_to_a_street_of_the_district(
+    sessions: sessionmaker[Session], role: Role, department: str | None, street: str | None
+) -> None:
+    with pytest.raises(DepartmentError), transaction(sessions) as session:
+        add_user(session, "zhou", role, department, street)
+    with sessions() as session:
+        assert list_users(session) == []
+
+
 def test_a_staff_user_keeps_their_department_and_can_move(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
         token = add_user(session, "sun", Role.STAFF, "justice")
         add_user(session, "boss", Role.ADMIN)
     with transaction(sessions) as session:
-        assert set_department(session, "sun", "street_office")
+        assert set_department(session, "sun", "street_office", "德胜")
         assert not set_department(session, "nobody", "justice")
-    with pytest.raises(DepartmentError), transaction(sessions) as session:
-        set_department(session, "sun", "mars")
+    for department, street in [("mars", None), ("street_office", None), ("justice", "德胜")]:
+        with pytest.raises(DepartmentError), transaction(sessions) as session:
+            set_department(session, "sun", department, street)
     with pytest.raises(DepartmentError), transaction(sessions) as session:
         set_department(session, "boss", "justice")
     with sessions() as session:
         user = authenticate(session, token)
-        assert user is not None and user.department == "street_office"
-        listed = [(u.name, u.department) for u in list_users(session)]
-        assert listed == [("boss", None), ("sun", "street_office")]
+        assert user is not None and (user.department, user.street) == ("street_office", "德胜")
+        listed = [(u.name, u.department, u.street) for u in list_users(session)]
+        assert listed == [("boss", None, None), ("sun", "street_office", "德胜")]
+
+
+def test_leaving_the_street_office_drops_the_street(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        add_user(session, "sun", Role.STAFF, "street_office", "月坛")
+        assert set_department(session, "sun", "civil_affairs")
+    with sessions() as session:
+        assert [(u.department, u.street) for u in list_users(session)] == [("civil_affairs", None)]
 
 
 def test_cli_prints_the_token_once(
@@ -77,7 +105,7 @@ def test_cli_prints_the_token_once(
     assert cli_main(["users", "add", "zhao", "--role", "staff", "--department", "justice"]) == 1
     assert cli_main(["users", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "zhao\tstaff\tjustice\t启用" in listing
+    assert "zhao\tstaff\tjustice\t-\t启用" in listing
     assert token not in listing
 
 
@@ -92,9 +120,30 @@ def test_cli_staff_need_a_department_and_others_none(
     assert cli_main(["users", "add", "admin1", "--role", "admin", "--department", "justice"]) == 1
     assert cli_main(["users", "add", "admin1", "--role", "admin"]) == 0
     assert cli_main(["users", "add", "qian", "--role", "staff", "--department", "civil_affairs"]) == 0
-    assert cli_main(["users", "department", "qian", "street_office"]) == 0
+    assert cli_main(["users", "department", "qian", "justice"]) == 0
     assert cli_main(["users", "department", "nobody", "justice"]) == 1
     capsys.readouterr()
     assert cli_main(["users", "list"]) == 0
     listing = capsys.readouterr().out.splitlines()
-    assert listing == ["admin1\tadmin\t-\t启用", "qian\tstaff\tstreet_office\t启用"]
+    assert listing == ["admin1\tadmin\t-\t-\t启用", "qian\tstaff\tjustice\t-\t启用"]
+
+
+def test_cli_street_office_staff_need_their_street(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", database_url)
+    assert cli_main(["users", "add", "ma", "--role", "staff", "--department", "street_office"]) == 1
+    assert "--street" in capsys.readouterr().err
+    street_office = ["users", "add", "ma", "--role", "staff", "--department", "street_office"]
+    assert cli_main([*street_office, "--street", "火星"]) == 1
+    assert "德胜、什刹海" in capsys.readouterr().err
+    justice = ["users", "add", "he", "--role", "staff", "--department", "justice"]
+    assert cli_main([*justice, "--street", "德胜"]) == 1
+    assert "street_office" in capsys.readouterr().err
+    assert cli_main([*street_office, "--street", "德胜"]) == 0
+    assert "（staff，street_office 德胜）" in capsys.readouterr().out
+    assert cli_main(["users", "department", "ma", "street_office"]) == 1
+    assert cli_main(["users", "department", "ma", "street_office", "--street", "月坛"]) == 0
+    assert "ma 现在属于 street_office 月坛。" in capsys.readouterr().out
+    assert cli_main(["users", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ma\tstaff\tstreet_office\t月坛\t启用"]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.db import transaction, utcnow
 from intake import cases
-from intake.cases import CaseKind, CaseNotFound, CaseStatus, InvalidTransition, NewCase
+from intake.cases import STREET_OFFICE, CaseKind, CaseNotFound, CaseStatus, InvalidTransition, NewCase, Scope
 from knowledge import directory
 
 
@@ -38,24 +38,73 @@ def test_legal_cases_go_to_the_justice_bureau_only(sessions: sessionmaker[Sessio
     assert case.departments == ("justice",) and case.priority and case.home_visit
 
 
-def test_a_department_sees_the_cases_it_acts_on_in_lists_and_reads_alike(
-    sessions: sessionmaker[Session],
-) -> None:
+def test_a_psych_case_without_a_street_has_no_street_office(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
-        made = [cases.create_case(session, _new(kind=kind)) for kind in CaseKind]
-        every = [*directory.all_departments(session), "no_such_department"]
+        case = cases.create_case(session, _new())
+    assert case.departments == ("civil_affairs",)
+
+
+STREETS = ("德胜", "月坛", None)
+
+
+def _file_everywhere(sessions: sessionmaker[Session]) -> list[cases.Case]:
+    """One case of each kind in 德胜, in 月坛, and without a street."""
+    with transaction(sessions) as session:
+        return [
+            cases.create_case(session, _new(kind=kind, street=street))
+            for kind in CaseKind
+            for street in STREETS
+        ]
+
+
+def _every_scope(session: Session) -> list[Scope]:
+    """Every department of the directory and an unknown one.
+
+    The street office once for each street that has cases, and once for one that has none.
+    """
+    departments = [*directory.all_departments(session), "no_such_department"]
+    return [Scope(department) for department in departments if department != STREET_OFFICE] + [
+        Scope(STREET_OFFICE, street) for street in ("德胜", "月坛", "牛街")
+    ]
+
+
+def test_a_scope_sees_the_same_cases_in_lists_and_reads(sessions: sessionmaker[Session]) -> None:
+    made = _file_everywhere(sessions)
     with sessions() as session:
-        for department in every:
-            acting = {case.number for case in made if department in case.departments}
-            listed = {case.number for case in cases.list_cases(session, seen_by=department)}
-            assert listed == acting, department
+        for scope in _every_scope(session):
+            listed = {case.number for case in cases.list_cases(session, seen_by=scope)}
             for case in made:
-                if case.number in acting:
-                    assert cases.get_case(session, case.number, seen_by=department).id == case.id
+                if case.number in listed:
+                    assert cases.get_case(session, case.number, seen_by=scope).id == case.id
                 else:
                     with pytest.raises(CaseNotFound):
-                        cases.get_case(session, case.number, seen_by=department)
+                        cases.get_case(session, case.number, seen_by=scope)
         assert {case.number for case in cases.list_cases(session)} == {case.number for case in made}
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        (Scope("civil_affairs"), {("psych", "德胜"), ("psych", "月坛"), ("psych", None)}),
+        (Scope("justice"), {("legal", "德胜"), ("legal", "月坛"), ("legal", None)}),
+        (Scope(STREET_OFFICE, "德胜"), {("psych", "德胜")}),
+        (Scope(STREET_OFFICE, "月坛"), {("psych", "月坛")}),
+        (Scope(STREET_OFFICE, "牛街"), set()),
+        (Scope("health"), set()),
+    ],
+)
+def test_a_street_office_sees_only_its_own_streets_psych_cases(
+    sessions: sessionmaker[Session], scope: Scope, expected: set[tuple[str, str | None]]
+) -> None:
+    _file_everywhere(sessions)
+    with sessions() as session:
+        assert {(case.kind, case.street) for case in cases.list_cases(session, seen_by=scope)} == expected
+
+
+@pytest.mark.parametrize(("department", "street"), [(STREET_OFFICE, None), ("civil_affairs", "德胜")])
+def test_only_a_street_offices_scope_names_a_street(department: str, street: str | None) -> None:
+    with pytest.raises(ValueError):
+        Scope(department, street)
 
 
 def test_cases_go_only_to_departments_of_the_directory(sessions: sessionmaker[Session]) -> None:

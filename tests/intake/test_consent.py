@@ -32,7 +32,7 @@ def test_each_text_says_what_why_who_and_how_long(purpose: str) -> None:
 def test_who_sees_it_names_exactly_the_departments_that_can_open_the_case(
     sessions: sessionmaker[Session], kind: CaseKind
 ) -> None:
-    acting = Case(kind=kind.value, department=DEPARTMENT_FOR[kind]).departments
+    acting = Case(kind=kind.value, department=DEPARTMENT_FOR[kind], street="德胜").departments
     with sessions() as session:
         names = {key: _spoken_name(info.name) for key, info in directory.all_departments(session).items()}
     who = _line(consent.consent_for(kind.value, 365).text, "谁能看到")
@@ -40,6 +40,11 @@ def test_who_sees_it_names_exactly_the_departments_that_can_open_the_case(
         assert (names[department] in who) == (department in acting), (kind, department)
     assert "管理员" in who  # admins see every case
     assert "别的部门看不到" in who
+
+
+def test_psych_support_is_seen_by_the_familys_own_street_office_only() -> None:
+    who = _line(consent.consent_for("psych", 365).text, "谁能看到")
+    assert "区民政局和您所在街道办事处" in who
 
 
 def test_retention_follows_the_settings_and_names_the_version() -> None:

@@ -84,6 +84,11 @@ def test_confirmation_gives_the_number_who_acts_and_a_masked_phone() -> None:
     assert "138****5678" in text and "13812345678" not in text
 
 
+def test_confirmation_names_no_street_office_when_the_family_named_no_street() -> None:
+    text = replies.case_confirmation(_case(street=None), NAMES)
+    assert "区民政局的工作人员" in text and "街道" not in text
+
+
 def test_legal_confirmation_says_priority_and_home_visit() -> None:
     case = _case(kind="legal", department="justice", home_visit=True, phone=None)
     text = replies.case_confirmation(case, NAMES)
