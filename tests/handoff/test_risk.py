@@ -840,3 +840,14 @@ def test_lexicon_mistakes_are_refused(tmp_path: Path, document: str) -> None:
 def test_maintained_lexicon_loads_and_is_valid_yaml() -> None:
     assert isinstance(yaml.safe_load(DEFAULT_LEXICON_PATH.read_text(encoding="utf-8")), dict)
     assert len(Lexicon.load().rules) > 300
+
+
+@pytest.mark.parametrize("text", ["明天是儿子走了五周年 我们老两口打算去看看他", "去墓地给她送了把花"])
+def test_a_visit_to_the_childs_grave_is_read_as_harmless_so_no_weaker_source_can_raise_it(text: str) -> None:
+    assessment = screen(text)
+    assert assessment.level is RiskLevel.NONE and assessment.cleared, "round 8: these got the crisis reply"
+
+
+def test_a_grave_visit_with_a_plan_in_it_is_still_a_crisis() -> None:
+    assert screen("清明去坟上给孩子烧了纸 我也想跟他走").level is RiskLevel.CRISIS
+    assert screen("下礼拜去墓地看孩子 这回就不回来了").ambiguous
