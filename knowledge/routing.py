@@ -36,14 +36,14 @@ CHECK_ENTITLEMENT = "check_entitlement"
 ASK_CASE_STATUS = "ask_case_status"
 
 ANSWERED_WHATEVER_THE_INTENT = frozenset({"out_of_scope", "nlu_fallback", "express_distress"})
+"""Intents under which a message that matches an entry well is answered from it. ``ask_policy``
+goes to Rasa's policy action as it is, which answers it the same way (and weighs close calls)."""
 INTAKE_REQUESTED_UNDER = frozenset({ASK_POLICY, "express_distress", "out_of_scope", "nlu_fallback"})
 """Intents under which a request for an intake in so many words starts it (Rasa's own request
 intents start it anyway; None, Rasa down, cannot start a form)."""
 ANSWERED_IN_CONTEXT = frozenset({ASK_POLICY, "affirm", "deny"})
 """Intents under which a follow-up read with the topic before it is answered from it: a short
 question is easily read as yes or no (收钱不, 要钱不: blind round 8)."""
-"""Intents under which a message that matches an entry well is answered from it. ``ask_policy``
-goes to Rasa's policy action as it is, which answers it the same way (and weighs close calls)."""
 
 _QUESTION = re.compile(
     r"[吗么嘛呢？?]|不[呢啊呀]?[？?。\s]*$|没[有]?[呢啊呀]?[？?。\s]*$|能不能|可不可以|是不是|有没有|要不要|"
@@ -56,7 +56,7 @@ _ASKS_TO_APPLY = re.compile(
 )
 """A request for an intake, even when a question comes with it: 我想报名参加心理咨询 怎么给我约上,
 我想申请律师帮忙维权 我腿不好能上门儿吗 (blind round 8)."""
-_LEGAL_MATTER = re.compile(r"法律|律师|官司|诉讼|起诉|维权|答辩|状子|打官司|援助律师")
+_LEGAL_MATTER = re.compile(r"法律|律师|官司|诉讼|起诉|维权|答辩|状子")
 _PSYCH_MATTER = re.compile(r"心理|咨询师|疏导|倾诉")
 
 _OWN_APPLICATION = re.compile(
