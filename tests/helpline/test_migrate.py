@@ -12,20 +12,27 @@ def _columns(engine: Engine, table: str) -> set[str]:
     return {column["name"] for column in inspect(engine).get_columns(table)}
 
 
-def test_user_departments_are_added_to_existing_users(database_url: str) -> None:
-    command.downgrade(migrate.alembic_config(database_url), "0008@0002")  # the release before 0008
+def _upgraded_with_users(database_url: str, release: str, column: str, insert: str) -> Engine:
+    """The database back at ``release`` (without ``column`` on users), ``insert`` run, then upgraded."""
+    command.downgrade(migrate.alembic_config(database_url), release)
     engine = make_engine(database_url)
-    assert "department" not in _columns(engine, "users")
+    assert column not in _columns(engine, "users")
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO users (name, role, token_hash, active, created_at)"
-                " VALUES ('old-staff', 'staff', 'hash-1', true, CURRENT_TIMESTAMP),"
-                " ('old-admin', 'admin', 'hash-2', true, CURRENT_TIMESTAMP)"
-            )
-        )
+        connection.execute(text(insert))
     migrate.upgrade(database_url)
-    assert "department" in _columns(engine, "users")
+    assert column in _columns(engine, "users")
+    return engine
+
+
+def test_user_departments_are_added_to_existing_users(database_url: str) -> None:
+    engine = _upgraded_with_users(
+        database_url,
+        "0008@0002",  # the release before 0008
+        "department",
+        "INSERT INTO users (name, role, token_hash, active, created_at)"
+        " VALUES ('old-staff', 'staff', 'hash-1', true, CURRENT_TIMESTAMP),"
+        " ('old-admin', 'admin', 'hash-2', true, CURRENT_TIMESTAMP)",
+    )
     sessions = make_session_factory(engine)
     with transaction(sessions) as session:
         assert [(u.name, u.role, u.department) for u in list_users(session)] == [
@@ -39,18 +46,13 @@ def test_user_departments_are_added_to_existing_users(database_url: str) -> None
 
 
 def test_user_streets_are_added_to_existing_users(database_url: str) -> None:
-    command.downgrade(migrate.alembic_config(database_url), "0008")  # the release before 0009
-    engine = make_engine(database_url)
-    assert "street" not in _columns(engine, "users")
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO users (name, role, token_hash, active, department, created_at)"
-                " VALUES ('old-street', 'staff', 'hash-1', true, 'street_office', CURRENT_TIMESTAMP)"
-            )
-        )
-    migrate.upgrade(database_url)
-    assert "street" in _columns(engine, "users")
+    engine = _upgraded_with_users(
+        database_url,
+        "0008",  # the release before 0009
+        "street",
+        "INSERT INTO users (name, role, token_hash, active, department, created_at)"
+        " VALUES ('old-street', 'staff', 'hash-1', true, 'street_office', CURRENT_TIMESTAMP)",
+    )
     sessions = make_session_factory(engine)
     with transaction(sessions) as session:
         assert [(u.department, u.street) for u in list_users(session)] == [("street_office", None)]
