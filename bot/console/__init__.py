@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bot.console import pages, signin
+from bot.console import conversation, pages, signin
 from bot.console.web import HERE, install_error_pages
 from helpline.settings import Settings
 
@@ -22,7 +22,7 @@ from helpline.settings import Settings
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the console's routes, static files, error pages and sign-in guard to the gateway."""
     app.state.login_guard = signin.LoginGuard(settings.console_login_rate, settings.console_lockout)
-    for router in (signin.router, pages.router):
+    for router in (signin.router, pages.router, conversation.router):
         app.include_router(router, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     install_error_pages(app)
