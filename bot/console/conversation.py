@@ -60,7 +60,7 @@ def _conversation_parts(read: summary.Dossier, who: SignedIn) -> dict[str, Any]:
         "intents": list(dict.fromkeys(intent["intent"] for intent in read.summary.intents)),
         "earlier": [(t, views.OUTCOME_LABELS.get(t.outcome or "", t.outcome)) for t in read.earlier],
         "priorities": views.PRIORITY_LABELS,
-        "risk_labels": views.RISK_LABELS,
+        "risks": views.risks(read),
         "outcomes": [(o.value, views.OUTCOME_LABELS[o.value]) for o in queue.Outcome],
         "may_reply": holder,
         "may_close": ticket.status != Status.CLOSED.value and (holder or desk.is_admin(who.user)),

@@ -118,3 +118,12 @@ def transcript(read: Dossier) -> list[Line]:
         )
         for message in read.messages
     ]
+
+
+def risks(read: Dossier) -> list[tuple[str, str]]:
+    """(level, words) of each risk signal, once: the lexicon and the classifier often quote one sentence."""
+    said = [
+        (RISK_LABELS.get(s["level"], s["level"]), s["sentence"] or s["term"])
+        for s in read.summary.risk_signals
+    ]
+    return list(dict.fromkeys(said))

@@ -50,7 +50,13 @@
     if (box.value.trim()) { box.form.requestSubmit(); }
   });
 
-  document.addEventListener("DOMContentLoaded", checkCrises);
-  document.addEventListener("htmx:afterSettle", checkCrises);
+  // A transcript opens, and stays, at its latest message.
+  function showLatest() {
+    var transcript = document.getElementById("transcript");
+    if (transcript) { transcript.scrollTop = transcript.scrollHeight; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { checkCrises(); showLatest(); });
+  document.addEventListener("htmx:afterSettle", function () { checkCrises(); showLatest(); });
   window.consoleAlert = { beep: beep, check: checkCrises };
 })();

@@ -29,6 +29,7 @@ def test_the_transcript_marks_the_risk_sentence_and_the_read_is_logged(client: T
     assert "今天天气不错。<mark" in html  # the harmless sentence is not marked
     assert "助手" in html and "家属" in html  # the bot's turns are there too
     assert "最高风险" in html and "危机" in html
+    assert html.count("<li>危机：") == 1  # one line per sentence, however many screens raised it
     assert "fam" not in html.split("<title>")[1].split("</title>")[0]
     with client.app.state.sessions() as session:
         assert [row.user_name for row in accesses(session, f"handoff:{ticket}")] == ["c1"]
