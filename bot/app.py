@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import health, openapi, webhook
+from bot import console, health, openapi, webhook
 from bot.api import cases, chats, handoffs, kb
 from bot.delivery import Delivery
 from bot.rasa_client import RasaClient
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(health.router)
     app.include_router(telegram_webhook.router)
+    console.install(app, settings)
     _add_input_guards(app)
     return app
 

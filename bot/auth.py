@@ -31,12 +31,16 @@ def current_user(
     return user
 
 
+def may(user: User, roles: tuple[Role, ...]) -> bool:
+    """Whether ``user`` has one of ``roles``; admins may do everything (the API and the console alike)."""
+    return user.role in {role.value for role in roles} | {Role.ADMIN.value}
+
+
 def require_roles(*roles: Role) -> Callable[[User], User]:
     """A dependency that lets through users with one of ``roles`` (or admin)."""
-    allowed = {role.value for role in roles} | {Role.ADMIN.value}
 
     def check(user: Annotated[User, Depends(current_user)]) -> User:
-        if user.role not in allowed:
+        if not may(user, roles):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "您的账号没有这项权限。")
         return user
 

@@ -26,9 +26,41 @@ RECENT_WAITS = 20
 """How many recent claims the wait estimate looks at."""
 
 RESET_RASA_AFTER = (Priority.CRISIS.value, Priority.EMERGENCY.value)
+"""Closing these resets Rasa's tracker; after the others the bot resumes where it was."""
 WITHDRAWN = "withdrawn"
 """The outcome of a request for a person the family took back before anyone claimed it."""
-"""Closing these resets Rasa's tracker; after the others the bot resumes where it was."""
+
+
+class Outcome(StrEnum):
+    """How a counselor closed a ticket; the console offers these (the API takes any short text).
+
+    ``no_risk`` says the screen raised a false alarm, so false alarms per level can be counted.
+    """
+
+    RESOLVED = "resolved"
+    REFERRED = "referred"
+    NO_RISK = "no_risk"
+    FAMILY_LEFT = "family_left"
+
+
+CLAIM_TARGETS = {
+    Priority.CRISIS: timedelta(minutes=2),
+    Priority.EMERGENCY: timedelta(minutes=5),
+    Priority.DISTRESS: timedelta(minutes=15),
+    Priority.REQUESTED: timedelta(minutes=30),
+    Priority.CALLBACK: timedelta(minutes=60),
+}
+"""How soon a waiting ticket of each priority should be claimed: the console's SLA colours.
+A crisis past its target is also repeated the help lines and escalated by the watch loop
+(``HELPLINE_HANDOFF_REPEAT_LINES_SECONDS``, ``..._SUPERVISOR_SECONDS``)."""
+
+
+class Sla(StrEnum):
+    OK = "ok"
+    LATE = "late"
+    """Past half its target."""
+    OVER = "over"
+    """Past its target."""
 
 
 class EventKind(StrEnum):
@@ -314,6 +346,15 @@ def is_urgent(ticket: Ticket) -> bool:
 def waited(ticket: Ticket, now: datetime) -> timedelta:
     """How long the family waited for a person (so far, if nobody has come yet)."""
     return (ticket.claimed_at or ticket.closed_at or now) - ticket.opened_at
+
+
+def sla(ticket: Ticket, now: datetime) -> Sla:
+    """Where a ticket's wait stands against its priority's claim target."""
+    target = CLAIM_TARGETS[ticket.priority_enum]
+    wait = waited(ticket, now)
+    if wait >= target:
+        return Sla.OVER
+    return Sla.LATE if wait >= target / 2 else Sla.OK
 
 
 def minutes_per_place(session: Session, default: float) -> float:

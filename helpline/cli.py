@@ -7,6 +7,7 @@ function, so this module only wires them together.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -49,10 +50,40 @@ def _place(department: str | None, street: str | None) -> str:
     return " ".join(part for part in (department, street) if part)
 
 
+class PasswordMismatch(ValueError):
+    """The two typed passwords differ."""
+
+
+def _read_password() -> str:
+    """Typed twice, unseen, at a terminal; else the first line of standard input (scripts, pipes).
+
+    Never an argument: a password on the command line stays in the shell history and ``ps``.
+    """
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("新密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise PasswordMismatch
+    return first
+
+
+def _password_refused(error: ValueError) -> int:
+    if isinstance(error, PasswordMismatch):
+        print("两次输入的密码不一样，密码没有改。", file=sys.stderr)
+    else:
+        print(f"密码至少要 {users.MIN_PASSWORD_CHARS} 个字符，密码没有改。", file=sys.stderr)
+    return 1
+
+
 def _users_add(args: argparse.Namespace) -> int:
     try:
+        password = _read_password() if args.password else None
         with transaction(open_sessions()) as session:
             token = users.add_user(session, args.name, users.Role(args.role), args.department, args.street)
+            if password is not None:
+                users.set_password(session, args.name, password)
+    except (PasswordMismatch, users.PasswordTooShort) as error:
+        return _password_refused(error)
     except users.UserExists:
         print(f"用户 {args.name} 已存在。", file=sys.stderr)
         return 1
@@ -62,6 +93,17 @@ def _users_add(args: argparse.Namespace) -> int:
     where = f"，{_place(args.department, args.street)}" if args.department else ""
     print(f"已创建 {args.name}（{args.role}{where}）。令牌只显示这一次，请妥善保存：\n{token}")
     return 0
+
+
+def _users_passwd(args: argparse.Namespace) -> int:
+    try:
+        password = _read_password()
+        with transaction(open_sessions()) as session:
+            found = users.set_password(session, args.name, password)
+    except (PasswordMismatch, users.PasswordTooShort) as error:
+        return _password_refused(error)
+    print(f"{args.name} 的工作台密码已设置。" if found else f"没有用户 {args.name}。")
+    return 0 if found else 1
 
 
 def _users_department(args: argparse.Namespace) -> int:
@@ -91,6 +133,7 @@ def _users_revoke(args: argparse.Namespace) -> int:
     return 0 if found else 1
 
 
+PASSWORD_HELP = "also set a web console password: typed twice at a terminal, else read from stdin"
 STREET_HELP = "street_office staff only, required: their 街道, e.g. 德胜 (they see only its cases)"
 
 
@@ -102,7 +145,11 @@ def _register_users(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--role", required=True, choices=[role.value for role in users.Role])
     add.add_argument("--department", help="staff only, required: the department id, e.g. justice")
     add.add_argument("--street", help=STREET_HELP)
+    add.add_argument("--password", action="store_true", help=PASSWORD_HELP)
     add.set_defaults(handler=_users_add)
+    passwd = commands.add_parser("passwd", help="set a user's web console password")
+    passwd.add_argument("name")
+    passwd.set_defaults(handler=_users_passwd)
     department = commands.add_parser("department", help="move a staff user to another department or street")
     department.add_argument("name")
     department.add_argument("department", help="the department id, e.g. civil_affairs")

@@ -28,6 +28,15 @@ class Author(StrEnum):
     SYSTEM = "system"
 
 
+AUTHOR_LABELS = {
+    Author.FAMILY.value: "家属",
+    Author.BOT.value: "助手",
+    Author.COUNSELOR.value: "咨询师",
+    Author.SYSTEM.value: "系统",
+}
+"""Who said a message, as counselors' screens (the Telegram desk, the web console) name them."""
+
+
 class Message(Base):
     """One message; its id is the cursor clients poll with."""
 

@@ -81,6 +81,15 @@ class Settings:
     handoff_supervisor_seconds: float = 600.0
     handoff_minutes_per_place: float = 5.0
     handoff_watch_seconds: float = 5.0
+    # Web console (bot/console/): a session unused this long is signed out; sign-in attempts per
+    # client address; failed sign-ins of one user name within the window lock that name out.
+    console_idle_minutes: float = 30.0
+    console_login_rate: str = "20/minute"
+    console_lockout: str = "5 per 15 minutes"
+    # Live pages: how often the stream looks at the database, and how long one stream lasts before
+    # the browser reconnects (and the session is checked again).
+    console_poll_seconds: float = 1.0
+    console_stream_seconds: float = 300.0
     telegram_bot_token: str = ""
     telegram_mode: str = "polling"
     telegram_webhook_url: str = ""
@@ -143,6 +152,11 @@ def load_settings() -> Settings:
             "HELPLINE_HANDOFF_MINUTES_PER_PLACE", Settings.handoff_minutes_per_place
         ),
         handoff_watch_seconds=_env_float("HELPLINE_HANDOFF_WATCH_SECONDS", Settings.handoff_watch_seconds),
+        console_idle_minutes=_env_float("HELPLINE_CONSOLE_IDLE_MINUTES", Settings.console_idle_minutes),
+        console_login_rate=_env("HELPLINE_CONSOLE_LOGIN_RATE", Settings.console_login_rate),
+        console_lockout=_env("HELPLINE_CONSOLE_LOCKOUT", Settings.console_lockout),
+        console_poll_seconds=_env_float("HELPLINE_CONSOLE_POLL_SECONDS", Settings.console_poll_seconds),
+        console_stream_seconds=_env_float("HELPLINE_CONSOLE_STREAM_SECONDS", Settings.console_stream_seconds),
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", Settings.telegram_bot_token),
         telegram_mode=_env("TELEGRAM_MODE", Settings.telegram_mode),
         telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", Settings.telegram_webhook_url),

@@ -11,6 +11,11 @@ a limit that is not there). Department ids are those of the knowledge base's dir
 The 街道办事处 are one department id for all of the district's streets, so a street
 office's staff also name their own 街道: families are promised that only their own
 street's office sees their case. No other account has a street.
+
+The web console signs in with a name and a password instead of the token. Only the
+password's argon2 hash is stored (argon2-cffi's defaults, re-hashed on sign-in when
+those change); a user without one cannot sign in to the console, and the bearer
+token keeps working for the API either way.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import hashlib
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -45,11 +53,20 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     department: Mapped[str | None] = mapped_column(String(64), default=None)
     street: Mapped[str | None] = mapped_column(String(16), default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class UserExists(ValueError):
     """A user of that name exists already."""
+
+
+MIN_PASSWORD_CHARS = 10
+"""Shorter passwords are refused: the console reaches families' transcripts."""
+
+
+class PasswordTooShort(ValueError):
+    """The password has fewer than :data:`MIN_PASSWORD_CHARS` characters."""
 
 
 class DepartmentError(ValueError):
@@ -131,6 +148,43 @@ def authenticate(session: Session, token: str) -> User | None:
     if not token:
         return None
     return session.scalar(select(User).where(User.token_hash == _hash(token), User.active.is_(True)))
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@cache
+def _decoy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as long as a wrong password."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def set_password(session: Session, name: str, password: str) -> bool:
+    """Give a user a (new) console password; returns False when there is no such user."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise PasswordTooShort(MIN_PASSWORD_CHARS)
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        return False
+    user.password_hash = _hasher().hash(password)
+    return True
+
+
+def check_password(session: Session, name: str, password: str) -> User | None:
+    """The active user with this name and password, or None (unknown name, wrong password, none set)."""
+    user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
+    stored = user.password_hash if user is not None else None
+    try:
+        _hasher().verify(stored or _decoy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or stored is None:
+        return None
+    if _hasher().check_needs_rehash(stored):
+        user.password_hash = _hasher().hash(password)
+    return user
 
 
 def deactivate(session: Session, name: str) -> bool:

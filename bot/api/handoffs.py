@@ -1,6 +1,7 @@
 """The counselor API at ``/api/v1/handoffs``: the queue, transcripts, and working a ticket.
 
-Telegram and the web console build on the same domain functions (:mod:`handoff.queue`).
+Telegram and the web console build on the same domain functions (:mod:`handoff.queue`),
+and this API and the console share the steps around them (:mod:`bot.desk`).
 Every endpoint needs a counselor's (or an admin's) bearer token; every transcript
 read leaves an access-log row. Messages to the family are stored first, then
 pushed to their channel (REST families poll ``/api/v1/chats``).
@@ -8,7 +9,6 @@ pushed to their channel (REST families poll ``/api/v1/chats``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -19,18 +19,13 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import openapi
+from bot import desk, openapi
 from bot.auth import require_roles
-from bot.delivery import Delivery
-from bot.rasa_client import RasaUnavailable
 from handoff import queue, summary
 from handoff.models import Status, Ticket
-from helpline.access_log import log_access
 from helpline.db import transaction, utcnow
 from helpline.messages import Message
 from helpline.users import Role, User
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"], responses=openapi.SIGNED_IN)
 
@@ -88,24 +83,20 @@ def list_handoffs(
 @router.get("/{ticket_id}", responses=openapi.NOT_FOUND)
 def read_handoff(request: Request, ticket_id: TicketId, user: Counselor) -> dict[str, Any]:
     """Transcript, automatic summary and history of one ticket; the read is access-logged."""
-    with transaction(request.app.state.sessions) as session:
-        ticket = _ticket(session, ticket_id)
-        log_access(session, user.name, "read", f"handoff:{ticket.id}")
-        messages = summary.transcript(session, ticket)
-        digest = summary.summarise(session, messages)
-        history = summary.events(session, ticket)
-        intake = summary.intake(session, ticket.sender)
-        body = _view(ticket, queue.position(session, ticket), utcnow())
-    body["transcript"] = [_message(message) for message in messages]
+    with _domain_errors(), transaction(request.app.state.sessions) as session:
+        read = summary.dossier(session, desk.ticket(session, ticket_id), user.name)
+    body = _view(read.ticket, read.position, utcnow())
+    body["transcript"] = [_message(message) for message in read.messages]
     body["summary"] = {
-        "highest_level": digest.highest_level,
-        "intents": digest.intents,
-        "risk_signals": digest.risk_signals,
-        "intake": intake,
+        "highest_level": read.summary.highest_level,
+        "intents": read.summary.intents,
+        "risk_signals": read.summary.risk_signals,
+        "intake": read.intake,
+        "earlier_tickets": [_view(earlier, 0, utcnow()) for earlier in read.earlier],
     }
     body["events"] = [
         {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "text": e.text, "data": e.data}
-        for e in history
+        for e in read.events
     ]
     return body
 
@@ -116,11 +107,9 @@ def read_handoff(request: Request, ticket_id: TicketId, user: Counselor) -> dict
 @router.post("/{ticket_id}/claim", responses=TICKET_STATE)
 async def claim(request: Request, ticket_id: TicketId, user: Counselor) -> dict[str, Any]:
     """Take a waiting ticket; when two counselors race, one gets 200 and the other 409."""
-    with _domain_errors(), transaction(request.app.state.sessions) as session:
-        ticket, hello = queue.claim(session, ticket_id, user.name, utcnow())
-        view = _view(ticket, 0, utcnow())
-    await _delivery(request).push(hello)
-    return view
+    with _domain_errors():
+        ticket = await desk.claim(request.app.state, ticket_id, user.name)
+    return _view(ticket, 0, utcnow())
 
 
 @router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED, responses=TICKET_STATE)
@@ -128,11 +117,9 @@ async def send_message(
     request: Request, ticket_id: TicketId, body: TextBody, user: Counselor
 ) -> dict[str, Any]:
     """Say something to the family on their channel (stored first, then pushed or polled)."""
-    with _domain_errors(), transaction(request.app.state.sessions) as session:
-        ticket = _ticket(session, ticket_id)
-        message = queue.counselor_says(session, ticket, user.name, body.text, utcnow())
-    pushed = await _delivery(request).push(message)
-    return {"message_id": message.id, "channel": message.channel, "pushed": pushed}
+    with _domain_errors():
+        said = await desk.reply(request.app.state, ticket_id, user.name, body.text)
+    return {"message_id": said.message.id, "channel": said.message.channel, "pushed": said.pushed}
 
 
 @router.post("/{ticket_id}/notes", status_code=status.HTTP_201_CREATED, responses=openapi.NOT_FOUND)
@@ -152,22 +139,16 @@ def transfer(request: Request, ticket_id: TicketId, body: TransferBody, user: Co
         ticket = _ticket(session, ticket_id)
         if not _is_counselor(session, body.to):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "没有这位在岗的咨询师。")
-        queue.transfer(session, ticket, user.name, body.to, override=_is_admin(user))
+        queue.transfer(session, ticket, user.name, body.to, override=desk.is_admin(user))
         return _view(ticket, 0, utcnow())
 
 
 @router.post("/{ticket_id}/close", responses=TICKET_STATE)
 async def close(request: Request, ticket_id: TicketId, body: CloseBody, user: Counselor) -> dict[str, Any]:
     """End the hand-off: the family is told and goes back to the bot."""
-    now = utcnow()
-    with _domain_errors(), transaction(request.app.state.sessions) as session:
-        ticket = _ticket(session, ticket_id)
-        goodbye = queue.close(session, ticket, user.name, body.outcome, body.note, now, _is_admin(user))
-        view = _view(ticket, 0, now)
-    await _delivery(request).push(goodbye)
-    if ticket.priority in queue.RESET_RASA_AFTER:
-        await _reset_rasa(request, ticket.sender)
-    return view
+    with _domain_errors():
+        ticket = await desk.close(request.app.state, ticket_id, user, body.outcome, body.note)
+    return _view(ticket, 0, utcnow())
 
 
 @router.post("/{ticket_id}/followup", status_code=status.HTTP_201_CREATED, responses=openapi.NOT_FOUND)
@@ -181,16 +162,6 @@ def follow_up(request: Request, ticket_id: TicketId, body: FollowUpBody, user: C
         )
         session.flush()
         return {"id": followup.id, "due_at": followup.due_at.isoformat()}
-
-
-async def _reset_rasa(request: Request, sender: str) -> None:
-    """Reset Rasa's tracker now; if Rasa is down the router retries before the next Rasa turn."""
-    try:
-        await request.app.state.rasa.reset_tracker(sender)
-    except RasaUnavailable as error:
-        log.warning("rasa tracker reset postponed: %s", error)
-        return
-    request.app.state.gate.rasa_reset_done(sender)
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -212,18 +183,8 @@ def _domain_errors() -> Iterator[None]:
 
 
 def _ticket(session: Session, ticket_id: int) -> Ticket:
-    ticket = queue.get(session, ticket_id)
-    if ticket is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有这张工单。")
-    return ticket
-
-
-def _delivery(request: Request) -> Delivery:
-    return request.app.state.delivery
-
-
-def _is_admin(user: User) -> bool:
-    return user.role == Role.ADMIN.value
+    with _domain_errors():
+        return desk.ticket(session, ticket_id)
 
 
 def _is_counselor(session: Session, name: str) -> bool:

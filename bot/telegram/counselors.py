@@ -44,7 +44,7 @@ from handoff.models import OPEN_STATUSES, Status, Ticket
 from handoff.summary import Summary, summarise, transcript
 from helpline.access_log import log_access
 from helpline.db import transaction, utcnow
-from helpline.messages import Author, since
+from helpline.messages import AUTHOR_LABELS, Author, since
 from helpline.messages import Message as StoredMessage
 from helpline.users import Role, User
 
@@ -80,7 +80,7 @@ def _clock(at: datetime) -> str:
 
 
 def transcript_line(message: StoredMessage) -> str:
-    who = texts.WHO.get(message.author, message.author)
+    who = AUTHOR_LABELS.get(message.author, message.author)
     return f"{who} {_clock(message.created_at)}：{message.text}"
 
 

@@ -79,7 +79,6 @@ QUEUE_TITLE = "📋 等待与进行中的求助（{count}）"
 QUEUE_EMPTY = "📋 现在没有等待中的求助。"
 QUEUE_ACTIVE = "{counselor} 接待中"
 QUEUE_MORE = "……还有 {count} 条，请在后台查看。"
-WHO = {"family": "家属", "bot": "助手", "counselor": "咨询师", "system": "系统"}
 CLAIMED_NOTE = "✅ {counselor} 已接入。在本话题里直接回复，消息会转给家属。"
 TRANSFERRED_NOTE = "↪️ 已转给 {counselor}。"
 PRIORITY_NOTE = "⬆️ 优先级升为 {label}。"

@@ -5,7 +5,7 @@ from sqlalchemy import Engine, inspect, text
 
 from helpline import migrate
 from helpline.db import make_engine, make_session_factory, transaction
-from helpline.users import list_users, set_department
+from helpline.users import check_password, list_users, set_department, set_password
 
 
 def _columns(engine: Engine, table: str) -> set[str]:
@@ -59,4 +59,21 @@ def test_user_streets_are_added_to_existing_users(database_url: str) -> None:
         assert set_department(session, "old-street", "street_office", "德胜")
     with sessions() as session:
         assert [u.street for u in list_users(session)] == ["德胜"]
+    engine.dispose()
+
+
+def test_existing_users_have_no_console_password_until_given_one(database_url: str) -> None:
+    engine = _upgraded_with_users(
+        database_url,
+        "0009",  # the release before 0010
+        "password_hash",
+        "INSERT INTO users (name, role, token_hash, active, created_at)"
+        " VALUES ('old-counselor', 'counselor', 'hash-1', true, CURRENT_TIMESTAMP)",
+    )
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        assert check_password(session, "old-counselor", "") is None
+        assert set_password(session, "old-counselor", "a new password")
+    with transaction(sessions) as session:
+        assert check_password(session, "old-counselor", "a new password") is not None
     engine.dispose()

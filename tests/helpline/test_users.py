@@ -1,17 +1,22 @@
+import io
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.cli import main as cli_main
-from helpline.db import transaction
+from helpline.db import make_engine, make_session_factory, transaction
 from helpline.users import (
     DepartmentError,
+    PasswordTooShort,
     Role,
     UserExists,
     add_user,
     authenticate,
+    check_password,
     deactivate,
     list_users,
     set_department,
+    set_password,
 )
 
 
@@ -147,3 +152,61 @@ def test_cli_street_office_staff_need_their_street(
     assert "ma 现在属于 street_office 月坛。" in capsys.readouterr().out
     assert cli_main(["users", "list"]) == 0
     assert capsys.readouterr().out.splitlines() == ["ma\tstaff\tstreet_office\t月坛\t启用"]
+
+
+def test_a_console_password_signs_in_only_its_active_user(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        add_user(session, "wu", Role.COUNSELOR)
+        add_user(session, "nopass", Role.COUNSELOR)
+        assert set_password(session, "wu", "correct horse")
+        assert not set_password(session, "nobody", "correct horse")
+    with pytest.raises(PasswordTooShort), transaction(sessions) as session:
+        set_password(session, "wu", "short")
+    with transaction(sessions) as session:
+        user = check_password(session, "wu", "correct horse")
+        assert user is not None and user.name == "wu"
+        assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+        assert check_password(session, "wu", "correct horsE") is None
+        assert check_password(session, "nopass", "") is None
+        assert check_password(session, "nobody", "correct horse") is None
+        assert deactivate(session, "wu")
+    with sessions() as session:
+        assert check_password(session, "wu", "correct horse") is None
+
+
+def test_cli_sets_a_password_from_stdin(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", database_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("first password\n"))
+    assert cli_main(["users", "add", "feng", "--role", "counselor", "--password"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("too short\n"))
+    assert cli_main(["users", "passwd", "feng"]) == 1
+    assert "至少要 10 个字符" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
+    assert cli_main(["users", "passwd", "feng"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
+    assert cli_main(["users", "passwd", "nobody"]) == 1
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        assert check_password(session, "feng", "first password") is None
+        assert check_password(session, "feng", "second password") is not None
+    engine.dispose()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cli_asks_twice_at_a_terminal(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", database_url)
+    typed = iter(["one password", "another one"])
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("getpass.getpass", lambda _prompt: next(typed))
+    assert cli_main(["users", "add", "chu", "--role", "admin", "--password"]) == 1
+    assert "两次输入的密码不一样" in capsys.readouterr().err
+    assert cli_main(["users", "list"]) == 0
+    assert "chu" not in capsys.readouterr().out

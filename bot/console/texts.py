@@ -1,0 +1,13 @@
+"""What the console says to counselors and staff, in one place."""
+
+SIGN_IN_AGAIN = "请先登录。"
+FORBIDDEN = "您的账号没有这项权限。"
+CSRF_FAILED = "页面已过期，请刷新后再试一次。"
+WRONG_PASSWORD = "用户名或密码不对，请再试一次。"
+LOCKED_OUT = "登录尝试太多，暂时锁定了。请过一会儿再试，或请管理员帮忙。"
+NO_SUCH_TICKET = "没有这张工单。"
+TICKET_CLOSED = "工单 #{id} 已经结束了。"
+HELD_BY = "工单 #{id} 已由 {counselor} 接入。"
+NOT_NOW = "工单 #{id} 现在不能这样操作，请刷新看看。"
+EMPTY_REPLY = "请先写下要对家属说的话。"
+UNKNOWN_OUTCOME = "请选择结束的原因。"

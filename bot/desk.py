@@ -1,0 +1,83 @@
+"""Working a ticket from the gateway: the domain step, then what must follow it outside the database.
+
+The counselor API (:mod:`bot.api.handoffs`) and the web console (:mod:`bot.console`)
+both act through these functions, so a claim, a reply or a close has one meaning:
+the change is committed first (:mod:`handoff.queue`), then the family's message is
+pushed to their channel, and after a crisis or an emergency Rasa's tracker is reset.
+Domain refusals (LookupError for an unknown ticket, :class:`handoff.queue.Conflict`,
+:class:`handoff.queue.NotHolder`) reach the caller, which says them its own way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+from starlette.datastructures import State
+
+from bot.rasa_client import RasaUnavailable
+from handoff import queue
+from handoff.models import Ticket
+from helpline.db import transaction, utcnow
+from helpline.messages import Message
+from helpline.users import Role, User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Said:
+    """A counselor's stored message, and whether its channel took it now (REST families poll)."""
+
+    message: Message
+    pushed: bool
+
+
+def is_admin(user: User) -> bool:
+    """Admins may act on any open ticket, not only on those they hold."""
+    return user.role == Role.ADMIN.value
+
+
+def ticket(session: Session, ticket_id: int) -> Ticket:
+    """The ticket, or LookupError."""
+    found = queue.get(session, ticket_id)
+    if found is None:
+        raise LookupError(ticket_id)
+    return found
+
+
+async def claim(state: State, ticket_id: int, counselor: str) -> Ticket:
+    """Take a waiting ticket (one of racing counselors wins, the others get Conflict); the family is told."""
+    with transaction(state.sessions) as session:
+        claimed, hello = queue.claim(session, ticket_id, counselor, utcnow())
+    await state.delivery.push(hello)
+    return claimed
+
+
+async def reply(state: State, ticket_id: int, counselor: str, text: str) -> Said:
+    """The holder's words to the family: stored, then pushed to their channel."""
+    with transaction(state.sessions) as session:
+        message = queue.counselor_says(session, ticket(session, ticket_id), counselor, text, utcnow())
+    return Said(message, await state.delivery.push(message))
+
+
+async def close(state: State, ticket_id: int, user: User, outcome: str, note: str) -> Ticket:
+    """End the hand-off: the family is told and goes back to the bot (Rasa reset after a crisis)."""
+    with transaction(state.sessions) as session:
+        closed = ticket(session, ticket_id)
+        goodbye = queue.close(session, closed, user.name, outcome, note, utcnow(), is_admin(user))
+    await state.delivery.push(goodbye)
+    if closed.priority in queue.RESET_RASA_AFTER:
+        await _reset_rasa(state, closed.sender)
+    return closed
+
+
+async def _reset_rasa(state: State, sender: str) -> None:
+    """Reset Rasa's tracker now; if Rasa is down the router retries before the next Rasa turn."""
+    try:
+        await state.rasa.reset_tracker(sender)
+    except RasaUnavailable as error:
+        log.warning("rasa tracker reset postponed: %s", error)
+        return
+    state.gate.rasa_reset_done(sender)

@@ -1,0 +1,101 @@
+"""One conversation in the console: transcript with marked risk sentences, summary, reply, close."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from handoff.models import Ticket
+from helpline.access_log import accesses
+from helpline.messages import Author, Message
+from helpline.users import Role
+from tests.bot.console.conftest import signed_in_as
+from tests.bot.console.test_pages import HTMX, _acting, _queue
+
+CRISIS = "今天天气不错。我不想活了。"
+
+
+def _claimed(client: TestClient, name: str = "c1") -> tuple[int, str]:
+    ticket = _queue(client, "fam", CRISIS)
+    csrf = signed_in_as(client, name)
+    assert client.post(f"/console/tickets/{ticket}/claim", headers=_acting(csrf)).status_code == 200
+    return ticket, csrf
+
+
+def test_the_transcript_marks_the_risk_sentence_and_the_read_is_logged(client: TestClient) -> None:
+    ticket, _ = _claimed(client)
+    html = client.get(f"/console/tickets/{ticket}").text
+    assert "<mark" in html and "我不想活了。</mark>" in html
+    assert "今天天气不错。<mark" in html  # the harmless sentence is not marked
+    assert "助手" in html and "家属" in html  # the bot's turns are there too
+    assert "最高风险" in html and "危机" in html
+    assert html.count("<li>危机：") == 1  # one line per sentence, however many screens raised it
+    assert "fam" not in html.split("<title>")[1].split("</title>")[0]
+    with client.app.state.sessions() as session:
+        assert [row.user_name for row in accesses(session, f"handoff:{ticket}")] == ["c1"]
+
+
+def test_staff_cannot_open_a_conversation(client: TestClient) -> None:
+    ticket = _queue(client, "fam", CRISIS)
+    signed_in_as(client, "kb-editor", Role.STAFF)
+    assert client.get(f"/console/tickets/{ticket}").status_code == 403
+    assert client.get("/console/tickets/999").status_code == 403
+    with client.app.state.sessions() as session:
+        assert accesses(session, f"handoff:{ticket}") == []
+
+
+def test_an_unknown_ticket_is_a_404_page(client: TestClient) -> None:
+    signed_in_as(client, "c1")
+    response = client.get("/console/tickets/999")
+    assert response.status_code == 404 and "没有这张工单" in response.text
+
+
+def test_the_holder_replies_and_others_are_told_who_holds_it(client: TestClient) -> None:
+    ticket, csrf = _claimed(client)
+    path = f"/console/tickets/{ticket}/messages"
+    sent = client.post(path, data={"text": "我在这儿，慢慢说。"}, headers=_acting(csrf))
+    assert sent.status_code == 200 and sent.text == ""
+    with client.app.state.sessions() as session:
+        last = session.scalars(select(Message).where(Message.sender == "fam").order_by(Message.id)).all()[-1]
+        assert (last.author, last.text) == (Author.COUNSELOR.value, "我在这儿，慢慢说。")
+    empty = client.post(path, data={"text": "  "}, headers=_acting(csrf))
+    assert "请先写下" in empty.text
+    client.cookies.clear()
+    other = signed_in_as(client, "c2")
+    refused = client.post(path, data={"text": "你好"}, headers=_acting(other))
+    assert "已由 c1 接入" in refused.text
+    assert 'id="reply"' not in client.get(f"/console/tickets/{ticket}").text
+
+
+def test_the_conversation_stream_sends_the_transcript_and_state(client: TestClient) -> None:
+    ticket, _ = _claimed(client)
+    body = client.get(f"/console/tickets/{ticket}/stream").text
+    assert "event: transcript\n" in body and "event: ticket\n" in body and "我不想活了" in body
+
+
+def test_closing_as_no_risk_records_the_false_alarm(client: TestClient) -> None:
+    ticket, csrf = _claimed(client)
+    path = f"/console/tickets/{ticket}/close"
+    assert "请选择结束的原因" in client.post(path, data={"outcome": "whatever"}, headers=_acting(csrf)).text
+    closed = client.post(path, data={"outcome": "no_risk", "note": "在说电视剧"}, headers=_acting(csrf))
+    assert closed.headers["HX-Redirect"] == "/console/queue"
+    with client.app.state.sessions() as session:
+        done = session.get(Ticket, ticket)
+        assert done is not None and (done.status, done.outcome) == ("closed", "no_risk")
+    again = client.post(path, data={"outcome": "resolved"}, headers=_acting(csrf))
+    assert f"工单 #{ticket} 已经结束了" in again.text
+    assert "误报：其实没有风险" in client.get(f"/console/tickets/{ticket}").text
+
+
+def test_a_family_back_again_shows_its_earlier_ticket(client: TestClient) -> None:
+    first, csrf = _claimed(client)
+    client.post(f"/console/tickets/{first}/close", data={"outcome": "resolved"}, headers=_acting(csrf))
+    second = _queue(client, "fam", "我不想活了")
+    html = client.get(f"/console/tickets/{second}").text
+    assert f'href="/console/tickets/{first}"' in html and "已处理，家属情况稳定" in html
+
+
+def test_closing_needs_the_csrf_token(client: TestClient) -> None:
+    ticket, _ = _claimed(client)
+    response = client.post(f"/console/tickets/{ticket}/close", data={"outcome": "no_risk"}, headers=HTMX)
+    assert response.status_code == 403

@@ -1,0 +1,109 @@
+"""The queue and conversation pages over the real app and database (Rasa a closed port)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from handoff.models import Ticket
+from helpline.access_log import accesses
+from helpline.db import transaction
+from helpline.messages import Author, Message
+from helpline.users import Role
+from tests.bot.console.conftest import signed_in_as
+
+WEBHOOK = "/webhooks/rest/webhook"
+QUEUE = "/console/queue"
+HTMX = {"HX-Request": "true"}
+
+
+def _queue(client: TestClient, sender: str, message: str) -> int:
+    response = client.post(WEBHOOK, json={"sender": sender, "message": message})
+    assert response.status_code == 200
+    return response.json()[-1]["custom"]["handoff"]["id"]
+
+
+def _acting(csrf: str) -> dict[str, str]:
+    return {**HTMX, "X-CSRF-Token": csrf}
+
+
+def test_only_counselors_and_admins_see_the_queue(client: TestClient) -> None:
+    assert client.get(QUEUE, follow_redirects=False).headers["location"] == "/console/login"
+    signed_in_as(client, "kb-editor", Role.STAFF)
+    refused = client.get(QUEUE)
+    assert refused.status_code == 403 and "没有这项权限" in refused.text and "<html" in refused.text
+    client.cookies.clear()
+    signed_in_as(client, "boss", Role.ADMIN)
+    assert client.get(QUEUE).status_code == 200
+
+
+def test_a_counselor_starts_at_the_queue(client: TestClient) -> None:
+    signed_in_as(client, "c1")
+    assert client.get("/console/", follow_redirects=False).headers["location"] == QUEUE
+
+
+def test_the_queue_is_in_risk_order_with_waits_and_first_words(client: TestClient) -> None:
+    asked = _queue(client, "asked", "转人工")
+    crisis = _queue(client, "crisis", "我不想活了，真的撑不下去")
+    signed_in_as(client, "c1")
+    with transaction(client.app.state.sessions) as session:
+        ticket = session.get(Ticket, crisis)
+        assert ticket is not None
+        ticket.opened_at -= timedelta(minutes=3)  # past a crisis's 2-minute claim target
+    html = client.get(QUEUE).text
+    assert html.index(f'id="ticket-{crisis}"') < html.index(f'id="ticket-{asked}"')
+    assert f'data-crisis="{crisis}"' in html
+    assert "危机" in html and "要求人工" in html
+    assert "我不想活了，真的撑不下去" in html
+    assert re.search(r'class="sla-over">3 分 0\d 秒（已超时）', html)
+    with client.app.state.sessions() as session:
+        # once after signing in (the console opens at the queue), once here
+        assert [row.user_name for row in accesses(session, "handoffs")] == ["c1", "c1"]
+
+
+def test_two_counselors_claim_at_once_and_the_loser_sees_who_won(client: TestClient) -> None:
+    ticket = _queue(client, "fam", "我不想活了")
+    first = signed_in_as(client, "c1")
+    won = client.post(f"/console/tickets/{ticket}/claim", headers=_acting(first))
+    assert won.status_code == 200 and won.headers["HX-Redirect"] == f"/console/tickets/{ticket}"
+    client.cookies.clear()
+    second = signed_in_as(client, "c2")
+    lost = client.post(f"/console/tickets/{ticket}/claim", headers=_acting(second))
+    assert lost.status_code == 200 and "已由 c1 接入" in lost.text
+    assert '由 <strong class="holder">c1</strong> 接待' in client.get(QUEUE).text
+    with client.app.state.sessions() as session:
+        said = session.scalars(select(Message).where(Message.sender == "fam")).all()
+        assert said[-1].author == Author.BOT.value  # the family was told a person is here
+
+
+def test_a_claim_without_the_csrf_token_is_refused(client: TestClient) -> None:
+    ticket = _queue(client, "fam", "我不想活了")
+    signed_in_as(client, "c1")
+    assert client.post(f"/console/tickets/{ticket}/claim", headers=HTMX).status_code == 403
+    assert client.post(f"/console/tickets/{ticket}/claim", data={"csrf": "forged"}).status_code == 403
+    with client.app.state.sessions() as session:
+        assert session.get(Ticket, ticket).status == "waiting"
+
+
+def test_a_plain_form_claim_goes_to_the_conversation(client: TestClient) -> None:
+    ticket = _queue(client, "fam", "人工")
+    csrf = signed_in_as(client, "c1")
+    response = client.post(f"/console/tickets/{ticket}/claim", data={"csrf": csrf}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/console/tickets/{ticket}"
+
+
+def test_the_queue_stream_sends_the_queue_then_ends_for_a_reconnect(client: TestClient) -> None:
+    ticket = _queue(client, "fam", "我不想活了")
+    signed_in_as(client, "c1")
+    response = client.get(f"{QUEUE}/stream")
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text.startswith("retry: 1000\n\n")
+    assert "event: queue\n" in response.text and f'data-crisis="{ticket}"' in response.text
+
+
+def test_a_stream_without_a_live_session_says_so(client: TestClient) -> None:
+    response = client.get(f"{QUEUE}/stream")
+    assert response.status_code == 200 and "登录已过期" in response.text
