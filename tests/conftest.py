@@ -140,6 +140,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def without_rasa(database_url: str, **changes: object) -> Settings:
+    """Settings on ``database_url`` whose Rasa and action server are a closed port: the NLU is down."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    return replace(
+        load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed, **changes
+    )
+
+
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
     """The configured model (multilingual-e5-small by default, rebuilt if missing), loaded once."""

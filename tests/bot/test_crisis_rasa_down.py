@@ -22,24 +22,17 @@ from bot.app import create_app
 from handoff import texts
 from helpline import migrate, services
 from helpline.db import make_engine, make_session_factory, transaction
-from helpline.settings import Settings, load_settings
+from helpline.settings import Settings
 from helpline.users import Role, add_user
 from knowledge.repository import load_seed_into
-from tests.conftest import free_port
+from tests.conftest import free_port, without_rasa
 
 WEBHOOK = "/webhooks/rest/webhook"
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    closed = f"http://127.0.0.1:{free_port()}"
-    return replace(
-        load_settings(),
-        database_url=database_url,
-        rasa_url=closed,
-        action_server_url=closed,
-        port=free_port(),
-    )
+    return without_rasa(database_url, port=free_port())
 
 
 class Gateway:

@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from helpline.db import transaction
-from helpline.settings import Settings, load_settings
+from helpline.settings import Settings
 from helpline.users import Role, set_password
-from tests.conftest import bearer_token, free_port
+from tests.conftest import bearer_token, without_rasa
 
 PASSWORD = "a long enough password"
 LOGIN = "/console/login"
 
 
 def console_settings(database_url: str) -> Settings:
-    closed = f"http://127.0.0.1:{free_port()}"
-    return replace(
-        load_settings(),
-        database_url=database_url,
-        rasa_url=closed,
-        action_server_url=closed,
-        console_stream_seconds=1.5,
-        console_poll_seconds=0.2,
-    )
+    return without_rasa(database_url, console_stream_seconds=1.5, console_poll_seconds=0.2)
 
 
 @pytest.fixture
