@@ -20,6 +20,8 @@ import yaml
 from handoff.risk import Lexicon, RiskLevel, screen
 
 CORPUS_DIR = Path(__file__).with_name("corpus")
+BLIND_ROUNDS_DIR = Path(__file__).parents[1] / "tests" / "data" / "blind"
+"""Blind rounds (docs/evaluation.md): measured once, then regression and training data."""
 DEFAULT_CORPORA = (CORPUS_DIR / "risk_labelled.yaml", CORPUS_DIR / "risk_heldout.yaml")
 LEVELS = (RiskLevel.CRISIS, RiskLevel.EMERGENCY, RiskLevel.DISTRESS, RiskLevel.NONE)
 

@@ -1,9 +1,10 @@
 """Blind rounds that have been measured become regression data for the lexicon (docs/evaluation.md).
 
-Round 5 was measured first and then worked on: its crisis and emergency messages must
-stay caught by the lexicon alone (crisis, or a "may be suicidal" phrase the classifier
-confirms), and none of its messages not at risk may get a crisis or emergency from it.
-Round 6 was measured after that; its misses are the next work, not yet asserted here.
+Round 5 was measured first and then worked on: its crisis messages must stay caught by
+the lexicon alone (crisis, or a "may be suicidal" phrase the classifier confirms). Every
+round's single-message emergencies must stay emergencies, and the messages not at risk of
+the rounds whose false alarms were worked on (all but round 6) may get no crisis or
+emergency from the lexicon. Crisis recall on rounds 6-9 is the classifier's job now.
 """
 
 from __future__ import annotations
@@ -13,30 +14,45 @@ from pathlib import Path
 import pytest
 import yaml
 
+from handoff.evaluate_risk import BLIND_ROUNDS_DIR
 from handoff.risk import RiskLevel, screen
 
-ROUND_5 = Path(__file__).parents[1] / "data" / "blind" / "round5.yaml"
 NOT_AT_RISK = ("policy", "offtopic", "none", "psych", "legal", "human")
+FALSE_ALARMS_WORKED_ON = (5, 7, 8, 9)
 
 
-def _texts(path: Path, *labels: str) -> list[str]:
+def _round(number: int) -> Path:
+    return BLIND_ROUNDS_DIR / f"round{number}.yaml"
+
+
+def _texts(path: Path, *labels: str, conversations: bool = True) -> list[str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    conversations = [turn for conversation in data["conversations"] for turn in conversation["turns"]]
-    turns = data["messages"] + conversations
+    turns = list(data["messages"])
+    if conversations:
+        turns += [turn for conversation in data["conversations"] for turn in conversation["turns"]]
     return [turn["text"] for turn in turns if turn["label"] in labels]
 
 
-@pytest.mark.parametrize("text", _texts(ROUND_5, "crisis"))
+@pytest.mark.parametrize("text", _texts(_round(5), "crisis"))
 def test_round_5_crisis_is_crisis_or_a_doubt_the_classifier_confirms(text: str) -> None:
     result = screen(text)
     assert result.level is RiskLevel.CRISIS or result.ambiguous, f"{text!r}: {result.level}"
 
 
-@pytest.mark.parametrize("text", _texts(ROUND_5, "emergency"))
-def test_round_5_emergencies_are_emergencies(text: str) -> None:
-    assert screen(text).level.at_least(RiskLevel.EMERGENCY)
+@pytest.mark.parametrize(
+    "text",
+    [
+        text
+        for path in sorted(BLIND_ROUNDS_DIR.glob("round*.yaml"))
+        for text in _texts(path, "emergency", conversations=False)
+    ],
+)
+def test_emergencies_are_emergencies(text: str) -> None:
+    assert screen(text).level.at_least(RiskLevel.EMERGENCY), text
 
 
-@pytest.mark.parametrize("text", _texts(ROUND_5, *NOT_AT_RISK))
-def test_round_5_messages_not_at_risk_get_no_crisis_or_emergency_from_the_lexicon(text: str) -> None:
+@pytest.mark.parametrize(
+    "text", [text for number in FALSE_ALARMS_WORKED_ON for text in _texts(_round(number), *NOT_AT_RISK)]
+)
+def test_messages_not_at_risk_get_no_crisis_or_emergency_from_the_lexicon(text: str) -> None:
     assert not screen(text).level.at_least(RiskLevel.EMERGENCY), text
