@@ -171,12 +171,19 @@ ACCEPT_MAX_CHARS = 6
 and says something else (blind round 8)."""
 
 
+_QUESTION = re.compile(r"[吗嘛么呢?]$|不$|没有?$|什么|啥|怎么|咋|多少|哪|几[个岁天次]")
+"""A question back, not an answer: "要钱不" (does it cost?) starts like 要 (yes) (blind round 9)."""
+
+
 def accepts(text: str) -> bool | None:
     """How a family answered an offer ("帮您登记吗？", "想找人聊聊吗？") in everyday words:
-    True for 行 / 好啊 / 那您给我申请一个, False for 不用了, None when it is something else."""
+    True for 行 / 好啊 / 那您给我申请一个, False for 不用了, None when it is something else
+    (a question back, such as 要钱不, included)."""
     clean = normalise(text)
     if any(word in clean for word in _DECLINE_WORDS):
         return False
+    if _QUESTION.search(clean.rstrip("。.!~ ")):
+        return None
     answer = parse_yes_no(text)
     if answer is Answer.NO:
         return False
