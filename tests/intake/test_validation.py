@@ -179,7 +179,16 @@ def test_everyday_no_to_an_offer(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["体检在哪做", "有时候觉得熬不下去", "想起孩子小时候的事儿了", "要钱不", "要花钱吗", "要多少钱", "有啥条件"]
+    "text",
+    [
+        "体检在哪做",
+        "有时候觉得熬不下去",
+        "想起孩子小时候的事儿了",
+        "要钱不",
+        "要花钱吗",
+        "要多少钱",
+        "有啥条件",
+    ],
 )
 def test_something_else_is_neither(text: str) -> None:
     assert accepts(text) is None
