@@ -44,13 +44,13 @@ import yaml
 from bench import stack
 from handoff import texts as handoff_texts
 from handoff.classifier import shared_classifier
+from handoff.evaluate_risk import BLIND_ROUNDS_DIR
 from handoff.risk import RiskLevel, screen
-from helpline.settings import REPO_ROOT, Settings
+from helpline.settings import Settings
 from intake import forms
 from intake.questions import INTROS
 from knowledge.answers import DOCUMENT
 
-ROUNDS_DIR = REPO_ROOT / "tests" / "data" / "blind"
 LABELS = ("policy", "offtopic", "crisis", "emergency", "none", "unclear", "psych", "legal", "human")
 NOT_AT_RISK = ("policy", "offtopic", "none", "psych", "legal", "human")
 """Labels whose crisis replies are false alarms."""
@@ -271,11 +271,11 @@ def components(settings: Settings, turns: Sequence[Turn]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("rounds", nargs="*", type=Path, help=f"default: every round in {ROUNDS_DIR}")
+    parser.add_argument("rounds", nargs="*", type=Path, help=f"default: every round in {BLIND_ROUNDS_DIR}")
     parser.add_argument("--url", help="a running gateway (default: start a private copy)")
     parser.add_argument("--failures", action="store_true", help="list what failed (measured rounds only)")
     args = parser.parse_args(argv)
-    rounds = [load_round(path) for path in (args.rounds or sorted(ROUNDS_DIR.glob("*.yaml")))]
+    rounds = [load_round(path) for path in (args.rounds or sorted(BLIND_ROUNDS_DIR.glob("*.yaml")))]
     breakdown = ""
     if args.url:
         results = asyncio.run(evaluate(args.url, rounds))

@@ -10,17 +10,17 @@ Recall comes first:
 * crisis sentences weigh more in training than their share of the data;
 * a message is scored whole *and* sentence by sentence, and its most urgent piece
   decides, so one crisis sentence inside a practical question is not diluted;
-* the crisis threshold on P(crisis) is LOW: the highest value at which the
-  combination the gateway runs (lexicon OR classifier) still catches every crisis
-  sentence of the training data, with the classifier's probabilities taken out of
-  fold (repeated cross-validation), so it is the fewest false alarms at 100% recall;
-* below it an "ask" band, down to where the classifier alone still holds
-  :data:`ASK_RECALL` of the crisis sentences, makes the message ambiguous: the bot
-  then asks directly whether the person is thinking of hurting themselves.
+* it learns from the blind rounds already measured (strangers' phrasings, weighted up)
+  as well as from our corpora;
+* the crisis threshold on P(crisis) is LOW: out of fold (repeated cross-validation),
+  it keeps :data:`CRISIS_RECALL` of the crisis sentences the lexicon misses above it;
+* below it an "ask" band, down to :data:`ASK_RECALL` of them, makes the message
+  ambiguous: the bot asks directly whether the person is thinking of hurting themselves,
+  after answering what they asked (:func:`handoff.safety.confirmed_by`).
 
 It only ever adds to the lexicon (:class:`handoff.safety.SafetyNet` keeps the highest
 level) and the gateway never waits for it (:class:`BackgroundClassifier`). Training
-embeds about 1,900 sentences, so the result is cached in
+embeds about 3,000 sentences, so the result is cached in
 ``var/models/risk-classifier-<hash>.npz``; the hash covers the training files, the
 lexicon (which sets the threshold), the recipe and the embedding model.
 """
@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from handoff.evaluate_risk import CORPUS_DIR, Example, load_corpus
+from handoff.evaluate_risk import BLIND_ROUNDS_DIR, CORPUS_DIR, Example, load_corpus
 from handoff.risk import DEFAULT_LEXICON_PATH, RiskAssessment, RiskLevel, RiskSignal, screen
 from handoff.safety import INTENT_LEVELS
 from helpline.embeddings import Encoder, load_encoder
@@ -59,25 +59,37 @@ CLASSES = (RiskLevel.NONE, RiskLevel.DISTRESS, RiskLevel.EMERGENCY, RiskLevel.CR
 _CRISIS = CLASSES.index(RiskLevel.CRISIS)
 
 NLU_TRAINING = REPO_ROOT / "nlu" / "data" / "nlu.yml"
-DEFAULT_TRAINING = (CORPUS_DIR / "risk_labelled.yaml", NLU_TRAINING)
-"""What the classifier learns from. Never risk_heldout.yaml, risk_fresh.yaml or nlu/eval/: they evaluate."""
+BLIND_TRAINING = tuple(sorted(BLIND_ROUNDS_DIR.glob("round*.yaml")))
+"""Blind rounds already measured (docs/evaluation.md): strangers' phrasings, the ones that generalise."""
+DEFAULT_TRAINING = (CORPUS_DIR / "risk_labelled.yaml", NLU_TRAINING, *BLIND_TRAINING)
+"""What the classifier learns from. Never risk_heldout.yaml, risk_fresh.yaml or nlu/eval/: they
+evaluate; and never a blind round before its first measurement is recorded."""
+ROUND_LEVELS = {"crisis": RiskLevel.CRISIS, "emergency": RiskLevel.EMERGENCY, "unclear": RiskLevel.DISTRESS}
+"""A blind round's labels as risk levels; every other label (policy, none, psych …) is none."""
 
 DEFAULT_CACHE_DIR = VAR_DIR / "models"
 SOURCE_NAME = "classifier"
 
-# The recipe. Chosen once on out-of-fold predictions of the training data alone (C in
-# 1/4/16, crisis weight 1/2/4, whole message vs most urgent piece): the piece rule
-# gave thresholds that vary least between fold splits and ~8% false alarms on
-# 'none' sentences at 100% combined recall, for ~88% recall of the classifier alone.
-REGULARISATION = 4.0
+# The recipe. The piece rule (most urgent piece decides) and the crisis weight were chosen on
+# out-of-fold predictions of the corpora. C and the blind rounds' weight were chosen by
+# training on rounds 5-8 and testing on round 9, which training never saw: C=16 with weight 3
+# caught 33 of round 9's 50 crisis messages at P(crisis) >= FIRM for 4 of its 162 safe ones,
+# where C=4 on the corpora alone caught 19 for 3.
+REGULARISATION = 16.0
 """Inverse L2 strength (scikit-learn's C)."""
 CRISIS_WEIGHT = 2.0
 """Extra weight of crisis sentences on top of balancing the classes by their counts."""
+BLIND_WEIGHT = 3.0
+"""Weight of a blind round's message against a corpus sentence: few, but written by strangers."""
 FOLDS = 5
 REPEATS = 3
 """Cross-validation splits; the threshold is the lowest any split asks for."""
-ASK_RECALL = 0.95
-"""Share of crisis sentences the classifier alone must put at least in the ask band."""
+CRISIS_RECALL = 0.9
+"""Share of the crisis sentences the lexicon misses that the classifier must call crisis."""
+ASK_RECALL = 0.97
+"""Share of them it must at least ask about. At 0.97 every crisis sentence of risk_heldout and
+risk_fresh (never trained on) is caught by the lexicon or asked about, and fewer of their 'none'
+sentences are than with the corpora-only classifier before it (``python -m handoff.classifier``)."""
 SEED = 17
 MAX_PIECES = 12
 """A message's whole text plus at most this many of its first sentences are scored."""
@@ -112,20 +124,50 @@ def load_nlu_examples(path: Path) -> list[Example]:
     return examples
 
 
+def load_round_examples(path: Path) -> list[Example]:
+    """A blind round's single messages as risk examples. Its conversations are left out: a turn's
+    label there depends on the turns before it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        Example(str(message["text"]).strip(), ROUND_LEVELS.get(message["label"], RiskLevel.NONE))
+        for message in data.get("messages") or ()
+        if str(message.get("text", "")).strip()
+    ]
+
+
+def is_blind_round(path: Path) -> bool:
+    return path.parent == BLIND_ROUNDS_DIR
+
+
 def load_examples(path: Path) -> list[Example]:
-    """A risk corpus (``.yaml``: a list of ``{text, level}``) or a Rasa NLU file (``.yml``)."""
+    """A risk corpus (``.yaml``: a list of ``{text, level}``), a Rasa NLU file (``.yml``) or a blind round."""
+    if is_blind_round(path):
+        return load_round_examples(path)
     return load_nlu_examples(path) if path.suffix == ".yml" else load_corpus(path)
 
 
-def training_examples(paths: Iterable[Path]) -> list[Example]:
-    """Every example of ``paths``; a text found twice is kept once, with its most urgent label."""
+@dataclass(frozen=True)
+class TrainingSet:
+    """Examples to learn from; ``blind[i]`` says example i came from a blind round."""
+
+    examples: list[Example]
+    blind: np.ndarray
+
+
+def training_examples(paths: Iterable[Path]) -> TrainingSet:
+    """Every example of ``paths``; a text found twice is kept once, with its most urgent label
+    (and counts as blind if any copy was)."""
     best: dict[str, Example] = {}
+    blind: set[str] = set()
     for path in paths:
         for example in load_examples(path):
             kept = best.get(example.text)
             if kept is None or example.level.rank > kept.level.rank:
                 best[example.text] = example
-    return list(best.values())
+            if is_blind_round(path):
+                blind.add(example.text)
+    examples = list(best.values())
+    return TrainingSet(examples, np.asarray([example.text in blind for example in examples], dtype=bool))
 
 
 # --- messages into pieces ------------------------------------------------------------
@@ -206,9 +248,9 @@ def most_urgent(batch: Batch, probabilities: np.ndarray, count: int) -> list[Sco
 FIRM = 0.8
 """P(crisis) from which the classifier's crisis, unconfirmed, is firm: Rasa reading the message as
 a practical question no longer dismisses it, and the family gets the direct question with its
-answer. Calibrated on the blind rounds 5-7, not on our corpora (the trained ``crisis`` threshold
-is set there for recall): at 0.8, 78 of their 150 crisis messages and 12 of their 450 policy,
-off-topic and safe ones (docs/evaluation.md)."""
+answer. Calibrated on blind rounds, not on our corpora (the trained ``crisis`` threshold is set
+for recall): trained with rounds 5-8, the classifier put 34 of round 9's 50 crisis messages and
+4 of its 162 not at risk at 0.8 or more (docs/evaluation.md)."""
 
 
 def decide(scored: Scored, thresholds: Thresholds) -> RiskAssessment:
@@ -268,7 +310,7 @@ class Trained:
     seconds: float
 
 
-def _fit(vectors: np.ndarray, labels: np.ndarray) -> Weights:
+def _fit(vectors: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray) -> Weights:
     """Class-weighted multinomial logistic regression (scikit-learn, one BLAS thread)."""
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
@@ -281,7 +323,7 @@ def _fit(vectors: np.ndarray, labels: np.ndarray) -> Weights:
     )
     # Two BLAS threads on two busy cores made one fit 30x slower than one thread.
     with threadpool_limits(limits=1):
-        model.fit(vectors, labels)
+        model.fit(vectors, labels, sample_weight=sample_weight)
     coef = np.zeros((len(CLASSES), vectors.shape[1]), dtype=np.float32)
     intercept = np.full(len(CLASSES), -1e4, dtype=np.float32)  # a class absent from training never wins
     coef[model.classes_] = model.coef_
@@ -298,7 +340,13 @@ def _folds(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return folds
 
 
-def _out_of_fold(vectors: np.ndarray, labels: np.ndarray, batch: Batch, piece_vectors: np.ndarray):
+def _out_of_fold(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    sample_weight: np.ndarray,
+    batch: Batch,
+    piece_vectors: np.ndarray,
+) -> list[np.ndarray]:
     """P(crisis) of each example's most urgent piece from models that never saw it, per repeat."""
     rng = np.random.default_rng(SEED)
     repeats = []
@@ -306,7 +354,8 @@ def _out_of_fold(vectors: np.ndarray, labels: np.ndarray, batch: Batch, piece_ve
         folds = _folds(labels, rng)
         scores = np.zeros(len(labels))
         for fold in range(FOLDS):
-            weights = _fit(vectors[folds != fold], labels[folds != fold])
+            train_rows = folds != fold
+            weights = _fit(vectors[train_rows], labels[train_rows], sample_weight[train_rows])
             rows = np.flatnonzero(folds[batch.owners] == fold)
             probabilities = np.zeros((len(batch.texts), len(CLASSES)))
             probabilities[rows] = weights.probabilities(piece_vectors[rows])
@@ -320,10 +369,12 @@ def _out_of_fold(vectors: np.ndarray, labels: np.ndarray, batch: Batch, piece_ve
 def choose_thresholds(
     repeats: Sequence[np.ndarray], labels: np.ndarray, lexicon_crisis: np.ndarray
 ) -> Thresholds:
-    """The highest crisis threshold keeping combined recall at 100% in every repeat; the ask band below.
+    """Thresholds on out-of-fold P(crisis) of the crisis sentences the lexicon misses (the
+    classifier's whole job; all crisis sentences if the lexicon misses none), in every repeat:
+    :data:`CRISIS_RECALL` of them are crisis and :data:`ASK_RECALL` at least asked about.
 
-    Crisis sentences the lexicon already catches do not constrain the classifier; if
-    the lexicon catches them all, every crisis sentence does (the classifier alone).
+    Not 100%: the blind rounds hold the hardest phrasings strangers wrote, and the last few
+    of them sit where most safe messages do.
     """
     crisis = labels == _CRISIS
     if not crisis.any():
@@ -331,25 +382,28 @@ def choose_thresholds(
     needed = crisis & ~lexicon_crisis
     if not needed.any():
         needed = crisis
-    crisis_threshold = min(float(scores[needed].min()) for scores in repeats)
-    ask = float(np.mean([np.quantile(scores[crisis], 1.0 - ASK_RECALL) for scores in repeats]))
-    return Thresholds(crisis=crisis_threshold, ask=min(ask, crisis_threshold))
+
+    def keeping(recall: float) -> float:
+        return min(float(np.quantile(scores[needed], 1.0 - recall)) for scores in repeats)
+
+    crisis_threshold = keeping(CRISIS_RECALL)
+    return Thresholds(crisis=crisis_threshold, ask=min(keeping(ASK_RECALL), crisis_threshold))
 
 
-def train(encoder: Encoder, examples: Sequence[Example]) -> Trained:
+def train(encoder: Encoder, training: TrainingSet) -> Trained:
     """Embed the examples (whole and in pieces), choose thresholds out of fold, fit on all."""
     started = time.monotonic()
-    texts = [example.text for example in examples]
-    labels = np.asarray([CLASSES.index(example.level) for example in examples])
+    texts = [example.text for example in training.examples]
+    labels = np.asarray([CLASSES.index(example.level) for example in training.examples])
+    sample_weight = np.where(training.blind, BLIND_WEIGHT, 1.0)
     batch = Batch.of(texts)
     piece_vectors = encoder.queries(batch.texts)
     whole_rows = np.asarray([np.flatnonzero(batch.owners == index)[0] for index in range(len(texts))])
     vectors = piece_vectors[whole_rows]
     lexicon_crisis = np.asarray([screen(text).is_crisis for text in texts])
-    thresholds = choose_thresholds(
-        _out_of_fold(vectors, labels, batch, piece_vectors), labels, lexicon_crisis
-    )
-    weights = _fit(vectors, labels)
+    repeats = _out_of_fold(vectors, labels, sample_weight, batch, piece_vectors)
+    thresholds = choose_thresholds(repeats, labels, lexicon_crisis)
+    weights = _fit(vectors, labels, sample_weight)
     probe = encoder.queries([PROBE])[0]
     return Trained(weights, thresholds, probe, time.monotonic() - started)
 
@@ -360,7 +414,18 @@ def train(encoder: Encoder, examples: Sequence[Example]) -> Trained:
 def cache_key(encoder: Encoder, training: Sequence[Path]) -> str:
     """Hash of everything the trained result depends on."""
     digest = hashlib.sha256()
-    recipe = (FORMAT_VERSION, REGULARISATION, CRISIS_WEIGHT, FOLDS, REPEATS, ASK_RECALL, SEED, MAX_PIECES)
+    recipe = (
+        FORMAT_VERSION,
+        REGULARISATION,
+        CRISIS_WEIGHT,
+        BLIND_WEIGHT,
+        FOLDS,
+        REPEATS,
+        CRISIS_RECALL,
+        ASK_RECALL,
+        SEED,
+        MAX_PIECES,
+    )
     digest.update(repr(recipe).encode())
     digest.update(_PIECE_BREAK.pattern.encode())
     digest.update(encoder.name.encode())

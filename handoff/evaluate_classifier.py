@@ -142,11 +142,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     classifier = load_or_train(encoder, DEFAULT_CACHE_DIR, retrain=args.retrain)
     path = cache_path(DEFAULT_CACHE_DIR, cache_key(encoder, DEFAULT_TRAINING))
-    examples = training_examples(DEFAULT_TRAINING)
-    counts = {level.value: sum(e.level is level for e in examples) for level in RiskLevel}
+    training = training_examples(DEFAULT_TRAINING)
+    counts = {level.value: sum(e.level is level for e in training.examples) for level in RiskLevel}
     print(
-        f"classifier {path.name}: ready in {time.monotonic() - started:.1f} s"
-        f" (training took {training_seconds(path):.0f} s on {len(examples)} sentences {counts})"
+        f"classifier {path.name}: ready in {time.monotonic() - started:.1f} s (training took"
+        f" {training_seconds(path):.0f} s on {len(training.examples)} sentences {counts},"
+        f" {int(training.blind.sum())} of them from blind rounds)"
     )
     thresholds = classifier.thresholds
     print(f"thresholds: crisis P >= {thresholds.crisis:.3f}, ask P >= {thresholds.ask:.3f}")

@@ -222,14 +222,17 @@ def weigh(verdicts: Mapping[str, Verdict]) -> Verdict:
 def confirmed_by(evidence: Verdict, verdict: Verdict) -> Verdict:
     """``verdict`` from a weaker source, as far as ``evidence`` (the lexicon's) confirms it.
 
-    An emergency needs the lexicon's emergency. A crisis is confirmed by the lexicon's
-    ambiguous phrases (活着没意思 …), not by grief or loneliness alone, which are
-    everywhere in this helpline; unconfirmed, it asks directly. Where the lexicon found
-    nothing but read a risk word as harmless (累死了, 死活不给办), the crisis is outweighed.
+    An emergency needs the lexicon's emergency. A crisis, or a doubt (the classifier's ask
+    band), is confirmed by the lexicon's ambiguous phrases (活着没意思 …), not by grief or
+    loneliness alone, which are everywhere in this helpline; unconfirmed, the family gets the
+    answer to what they asked and then the direct question, unless Rasa reads a practical
+    question. Where the lexicon found nothing but read a risk word as harmless (累死了,
+    死活不给办), the alarm is outweighed.
     """
     if verdict.level is RiskLevel.EMERGENCY and evidence.level is not RiskLevel.EMERGENCY:
         return Verdict(RiskLevel.NONE, verdict.signals)
-    if verdict.level is not RiskLevel.CRISIS or evidence.level is RiskLevel.CRISIS:
+    worried = verdict.level is RiskLevel.CRISIS or verdict.ambiguous
+    if not worried or evidence.level is RiskLevel.CRISIS:
         return verdict
     if evidence.ambiguous:  # the lexicon's own "may be suicidal" phrases confirm
         return verdict

@@ -14,24 +14,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from handoff import classifier as risk_classifier
 from handoff.classifier import (
+    CLASSES,
     DEFAULT_CACHE_DIR,
+    DEFAULT_TRAINING,
     BackgroundClassifier,
     ClassifierError,
     RiskClassifier,
     cache_key,
     cache_path,
+    choose_thresholds,
     load,
     load_examples,
     load_nlu_examples,
     load_or_train,
     pieces,
     shared_classifier,
+    training_examples,
 )
 from handoff.evaluate_classifier import SPLITS, combined
-from handoff.evaluate_risk import Example
+from handoff.evaluate_risk import BLIND_ROUNDS_DIR, Example
 from handoff.risk import RiskAssessment, RiskLevel, screen
 from handoff.safety import LexiconSource, SafetyNet, Verdict
 from helpline.embeddings import Encoder
@@ -183,6 +188,29 @@ def test_a_damaged_cache_fails_cleanly_and_is_retrained(encoder: Encoder, tiny: 
         load_or_train(encoder, cache, (tiny,), may_train=False)
     assert load_or_train(encoder, cache, (tiny,)).assess("我不想活了").level is not None
     assert load(path, encoder).thresholds.crisis > 0
+
+
+def test_blind_rounds_are_single_messages_with_risk_levels_and_marked_blind() -> None:
+    round_path = next(path for path in DEFAULT_TRAINING if path.parent == BLIND_ROUNDS_DIR)
+    examples = {example.text: example.level for example in load_examples(round_path)}
+    data = yaml.safe_load(round_path.read_text(encoding="utf-8"))
+    assert len(examples) == len({message["text"] for message in data["messages"]})
+    expected = {"crisis": RiskLevel.CRISIS, "unclear": RiskLevel.DISTRESS, "policy": RiskLevel.NONE}
+    for message in data["messages"]:
+        if message["label"] in expected:
+            assert examples[message["text"]] is expected[message["label"]], message
+    training = training_examples((round_path,))
+    assert training.blind.all() and len(training.blind) == len(training.examples)
+
+
+def test_thresholds_keep_the_recall_asked_for_out_of_fold() -> None:
+    labels = np.asarray([CLASSES.index(RiskLevel.CRISIS)] * 100 + [0] * 10)
+    scores = np.concatenate([np.linspace(0.01, 1.0, 100), np.zeros(10)])
+    thresholds = choose_thresholds([scores, scores + 0.001], labels, np.zeros(110, dtype=bool))
+    caught = scores[:100]
+    assert (caught >= thresholds.crisis).mean() >= risk_classifier.CRISIS_RECALL
+    assert (caught >= thresholds.ask).mean() >= risk_classifier.ASK_RECALL
+    assert thresholds.ask <= thresholds.crisis
 
 
 def test_missing_training_data_fails_cleanly(encoder: Encoder, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from handoff.safety import (
     Verdict,
     asks_for_human,
     combine,
+    confirmed_by,
     from_intent,
     read_answer,
     withdraws_request,
@@ -35,6 +36,19 @@ def test_the_highest_level_wins() -> None:
 def test_ambiguous_only_survives_when_nothing_stronger_was_found() -> None:
     assert combine([_verdict(RiskLevel.DISTRESS, ambiguous=True), _verdict(RiskLevel.NONE)]).ambiguous
     assert not combine([_verdict(RiskLevel.DISTRESS, ambiguous=True), _verdict(RiskLevel.CRISIS)]).ambiguous
+
+
+def test_a_weaker_sources_doubt_waits_for_confirmation_like_its_crisis() -> None:
+    """The classifier's ask band gets the answer first and the question after, as its crisis does."""
+    doubt = _verdict(RiskLevel.DISTRESS, ambiguous=True)
+    for alarm in (doubt, _verdict(RiskLevel.CRISIS)):
+        weighed = confirmed_by(_verdict(RiskLevel.NONE), alarm)
+        assert (weighed.level, weighed.unconfirmed) == (RiskLevel.DISTRESS, RiskLevel.CRISIS)
+    cleared = Verdict(RiskLevel.NONE, (), cleared=True)
+    assert confirmed_by(cleared, doubt).level is RiskLevel.NONE, "累死了: a harmless figure of speech"
+    lexicon_doubt = _verdict(RiskLevel.DISTRESS, ambiguous=True)
+    assert confirmed_by(lexicon_doubt, doubt) == doubt, "the lexicon's doubt confirms"
+    assert confirmed_by(_verdict(RiskLevel.NONE), _verdict(RiskLevel.DISTRESS)).unconfirmed is None
 
 
 def test_a_plugged_in_source_is_run_and_its_signals_are_kept_with_its_name() -> None:
