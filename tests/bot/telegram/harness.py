@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -19,9 +19,9 @@ from bot.app import create_app
 from bot.telegram.models import OutboxMessage, OutboxState, ProcessedUpdate, UpdateState
 from handoff.models import Ticket
 from helpline.messages import Message
-from helpline.settings import Settings, load_settings
+from helpline.settings import Settings
 from tests.bot.telegram.fake_bot_api import FakeBotApi
-from tests.conftest import free_port
+from tests.conftest import without_rasa
 
 GROUP = -1001234567
 COUNSELOR_A = 7001
@@ -32,12 +32,8 @@ CRISIS_WORDS = "我不想活了"
 
 
 def channel_settings(database_url: str, api: FakeBotApi, **changes: object) -> Settings:
-    closed = f"http://127.0.0.1:{free_port()}"
-    return replace(
-        load_settings(),
-        database_url=database_url,
-        rasa_url=closed,
-        action_server_url=closed,
+    return without_rasa(
+        database_url,
         telegram_bot_token=api.token,
         telegram_api_base_url=api.base_url,
         telegram_counselor_chat_id=GROUP,
