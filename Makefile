@@ -65,8 +65,9 @@ nlu-validate: $(RASA_STAMP)
 test: setup lint nlu-validate
 	HELPLINE_TEST_MODEL_DIR=$(CURDIR)/var/models/multilingual-e5-small $(VENV)/bin/python -m pytest
 
+# On every core: each test has its own SQLite file or PostgreSQL schema.
 test-fast: $(APP_STAMP)
-	$(VENV)/bin/python -m pytest -m "not integration"
+	$(VENV)/bin/python -m pytest -m "not integration" -n auto
 
 nlu-eval: train
 	$(RASA_VENV)/bin/python nlu/evaluate.py
