@@ -221,8 +221,19 @@ class ActionStartForm(Action):
         form = FORM_FOR_INTENT[_intent(tracker)]
         with _sessions()() as session:
             draft = drafts.latest_draft(session, tracker.sender_id, form)
-        dispatcher.utter_message(text=questions.RESUMING if draft else questions.INTROS[form])
-        return _set_form_slots(form, draft.slots if draft else {})
+        if draft:
+            dispatcher.utter_message(text=questions.RESUMING)
+            return _set_form_slots(form, draft.slots)
+        dispatcher.utter_message(text=questions.INTROS[form])
+        told = (
+            forms.matter_told(str(tracker.latest_message.get("text") or ""))
+            if form == forms.LEGAL_FORM
+            else None
+        )
+        if told is None:
+            return _set_form_slots(form, {})
+        dispatcher.utter_message(text=questions.MATTER_NOTED)
+        return _set_form_slots(form, {"legal_description": told})
 
 
 class ActionPauseForm(Action):

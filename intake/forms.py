@@ -396,6 +396,22 @@ FORM_SLOTS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+_LEGAL_REQUEST = re.compile(
+    r"法律援助|法援|律师|申请|打官司|帮忙|帮帮|帮我|给我|我想|我要|想找|想请|需要|一个|一下|能不能|可以|能|吗|那|吧|呢|个"
+)
+_NOT_WORDS = re.compile(r"[\W_]+")
+MATTER_MIN_CHARS = 6
+"""Characters left after the request words for a message to have told its matter too."""
+
+
+def matter_told(text: str) -> str | None:
+    """The message that asked for legal aid, as the matter's description, when it told the matter
+    too ("那我申请一个 孩子的抚恤金让单位扣着不给"), so the family is not asked to tell it again;
+    None for a bare request ("我想申请法律援助", "给我找个律师")."""
+    rest = _LEGAL_REQUEST.sub("", _NOT_WORDS.sub("", normalise(text)))
+    return clean_text(text, DESCRIPTION_MAX_CHARS) if len(rest) >= MATTER_MIN_CHARS else None
+
+
 def psych_slots(slots: Mapping[str, Any]) -> list[str]:
     """Consent first; nothing more after "不同意"; no call time without a phone number."""
     if slots.get("psych_consent") == consent.DECLINED:

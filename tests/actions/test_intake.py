@@ -287,6 +287,17 @@ def test_start_is_fresh_without_a_draft_and_resumes_with_one(db: sessionmaker[Se
     assert _texts(dispatcher) == questions.RESUMING and _slots(events)["legal_matter"] == "consult"
 
 
+def test_a_legal_matter_told_with_the_request_is_kept_and_not_asked_again(db: sessionmaker[Session]) -> None:
+    told = "那我申请一个 孩子的抚恤金让单位扣着不给"
+    events, dispatcher = _run(actions.ActionStartForm(), _tracker(intent="request_legal_aid", text=told))
+    assert questions.MATTER_NOTED in _texts(dispatcher)
+    assert _slots(events)["legal_description"] == told
+    events, dispatcher = _run(
+        actions.ActionStartForm(), _tracker(intent="request_legal_aid", text="我想申请法律援助")
+    )
+    assert questions.MATTER_NOTED not in _texts(dispatcher) and set(_slots(events).values()) == {None}
+
+
 def test_pause_keeps_the_answers_and_leaves_the_form(db: sessionmaker[Session]) -> None:
     slots = {"psych_consent": PSYCH_CONSENT.version, "psych_way": "hotline"}
     events, dispatcher = _run(

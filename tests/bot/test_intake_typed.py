@@ -97,3 +97,11 @@ def test_a_crisis_typed_inside_a_form_still_gets_the_crisis_reply_at_once(gatewa
     family.says("官司打不打都没用了 我准备好药了 今晚就去找我儿子")
     assert family.handoff is not None and family.handoff["priority"] == "crisis"
     assert "010-82951332" in family.text
+
+
+def test_a_legal_matter_told_with_the_request_is_not_asked_again(gateway: TestClient) -> None:
+    told = "那我申请一个法律援助 孩子的抚恤金让单位扣着不给"
+    family = _typing(gateway, "legal-told").says(told)
+    assert "记下了" in family.text and "同意" in family.text
+    _answers(family, [("同意", "哪方面的法律帮助"), ("不清楚", "经济上有困难")])
+    assert "简单说说" not in family.text

@@ -243,3 +243,20 @@ def test_psych_case() -> None:
     new = forms.psych_case("me", slots)
     assert (new.kind, new.phone, new.street, new.priority) == (CaseKind.PSYCH, "010-82951332", None, False)
     assert new.details == {"way": "peer", "call_time": "evening"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "那我申请一个 孩子的抚恤金让单位扣着不给",
+        "房东要赶我走，我想找法律援助",
+        "我想申请法律援助 儿子生前单位的赔偿款一直拖着不给",
+    ],
+)
+def test_a_request_that_tells_the_matter_is_its_description(text: str) -> None:
+    assert forms.matter_told(text) == text
+
+
+@pytest.mark.parametrize("text", ["我想申请法律援助", "给我找个律师", "我需要法律援助", "能帮我申请一下吗"])
+def test_a_bare_request_tells_no_matter(text: str) -> None:
+    assert forms.matter_told(text) is None
