@@ -144,7 +144,12 @@ class Router:
         """Past the rate limit: screened, a crisis answered with its words and raising the family's
         open ticket, but no new ticket and no Rasa."""
         async with self._lane(message.text) as ours:
-            verdict = await self._screen(message.text) if ours else fail_safe(LANE_BUSY, message.text)
+            if ours:  # the classifier could only ask, and past the limit nothing but a crisis counts
+                verdict = await self._gate.safety.assess_soon(
+                    message.text, self._screen_deadline, lexicon_only=True
+                )
+            else:
+                verdict = fail_safe(LANE_BUSY, message.text)
         family = FamilyMessage(message.sender, message.channel, message.text, message_id)
         if await asyncio.to_thread(self._gate.escalate_only, family, verdict):
             self._wake_watch()

@@ -153,16 +153,21 @@ class SafetyNet:
                     break
         return weigh(verdicts)
 
-    async def assess_soon(self, text: str, deadline: float) -> Verdict:
+    async def assess_soon(self, text: str, deadline: float, lexicon_only: bool = False) -> Verdict:
         """:meth:`assess` in a worker thread, failing safe if the lexicon has not decided in time.
 
         The lexicon gets ``deadline`` seconds; the sources after it keep their own time
         limits (the classifier's timeout) and are skipped, not waited for, when they fail.
+        ``lexicon_only`` skips them: where only a crisis or an emergency counts (a family past
+        the rate limit), they could not change the outcome, and a flood must not cost CPU.
         """
         loop = asyncio.get_running_loop()
         pool = self._executor()
         verdicts: dict[str, Verdict] = {}
-        for source in self.sources:
+        sources = (
+            [source for source in self.sources if source.name == LEXICON] if lexicon_only else self.sources
+        )
+        for source in sources:
             work = loop.run_in_executor(pool, _run, source, text)
             if source.name != LEXICON:
                 verdict = await work

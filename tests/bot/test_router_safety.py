@@ -23,16 +23,15 @@ from helpline import migrate
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.messages import Message
 from helpline.secrets import chat_key
-from helpline.settings import Settings, load_settings
-from tests.conftest import free_port
+from helpline.settings import Settings
+from tests.conftest import without_rasa
 
 WEBHOOK = "/webhooks/rest/webhook"
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    closed = f"http://127.0.0.1:{free_port()}"
-    return replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    return without_rasa(database_url)
 
 
 @pytest.fixture

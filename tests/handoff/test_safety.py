@@ -155,6 +155,24 @@ def test_a_lexicon_past_its_deadline_fails_safe_and_the_next_message_is_screened
     net.close()
 
 
+def test_assess_soon_for_the_lexicon_only_never_runs_the_other_sources() -> None:
+    class Counting:
+        name = "classifier"
+        calls = 0
+
+        def assess(self, text: str) -> RiskAssessment:
+            Counting.calls += 1
+            return RiskAssessment(RiskLevel.NONE)
+
+    net = SafetyNet()
+    net.add_source(Counting())
+    assert asyncio.run(net.assess_soon("我不想活了", 1.0, lexicon_only=True)).level is RiskLevel.CRISIS
+    assert asyncio.run(net.assess_soon("你好", 1.0, lexicon_only=True)).level is RiskLevel.NONE
+    assert Counting.calls == 0
+    asyncio.run(net.assess_soon("你好", 1.0))
+    assert Counting.calls == 1
+
+
 def test_assess_soon_stops_at_a_crisis_and_skips_a_failing_classifier() -> None:
     class Broken:
         name = "classifier"
