@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,18 +11,16 @@ from sqlalchemy import select
 from bot.app import create_app
 from helpline.access_log import accesses
 from helpline.db import transaction
-from helpline.settings import load_settings
 from helpline.users import Role, User
 from intake import cases, forms
-from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT, bearer_token, free_port
+from tests.conftest import LEGAL_CONSENT, PSYCH_CONSENT, bearer_token, without_rasa
 
 CASES = "/api/v1/cases"
 
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
-    closed = f"http://127.0.0.1:{free_port()}"
-    settings = replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    settings = without_rasa(database_url)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

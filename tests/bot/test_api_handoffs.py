@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,10 +17,9 @@ from helpline.access_log import accesses
 from helpline.db import transaction
 from helpline.messages import Author, Direction, record
 from helpline.secrets import chat_key
-from helpline.settings import load_settings
 from helpline.users import Role
 from intake.drafts import save_draft
-from tests.conftest import bearer_token, free_port
+from tests.conftest import bearer_token, without_rasa
 
 WEBHOOK = "/webhooks/rest/webhook"
 HANDOFFS = "/api/v1/handoffs"
@@ -29,8 +27,7 @@ HANDOFFS = "/api/v1/handoffs"
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
-    closed = f"http://127.0.0.1:{free_port()}"
-    settings = replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    settings = without_rasa(database_url)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

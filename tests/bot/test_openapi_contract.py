@@ -33,7 +33,7 @@ from helpline.db import transaction
 from helpline.settings import load_settings
 from helpline.users import Role, add_user
 from knowledge.repository import load_seed_into
-from tests.conftest import DATABASES, free_port, migrated_database
+from tests.conftest import DATABASES, migrated_database, without_rasa
 
 pytestmark = pytest.mark.integration
 """Not in ``make test-fast``: the whole run takes about 50 s here (``make test`` runs it)."""
@@ -81,8 +81,7 @@ def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """One running app per backend for the whole module, as a family and the staff would find it."""
     with migrated_database(request.param, tmp_path_factory.mktemp("contract")) as url:
         load_seed_into(url)
-        closed = f"http://127.0.0.1:{free_port()}"
-        configured = replace(load_settings(), database_url=url, rasa_url=closed, action_server_url=closed)
+        configured = without_rasa(url)
         with TestClient(create_app(configured)) as client:
             # One ticket, so the handoff routes have something to find (ticket 1).
             client.post("/webhooks/rest/webhook", json={"sender": "contract", "message": "我不想活了"})

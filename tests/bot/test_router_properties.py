@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from bot.app import create_app
 from helpline import migrate
-from helpline.settings import load_settings
-from tests.conftest import free_port
+from tests.conftest import without_rasa
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -33,8 +32,7 @@ ODD_TEXT = st.one_of(
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     url = f"sqlite:///{tmp_path_factory.mktemp('props') / 'props.db'}"
     migrate.upgrade(url)
-    closed = f"http://127.0.0.1:{free_port()}"
-    gateway = replace(load_settings(), database_url=url, rasa_url=closed, action_server_url=closed)
+    gateway = without_rasa(url)
     with TestClient(create_app(replace(gateway, rate_per_sender="100000/minute"))) as test_client:
         yield test_client
 

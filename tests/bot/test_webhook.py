@@ -15,15 +15,14 @@ from bot.app import create_app
 from helpline.db import make_engine, make_session_factory
 from helpline.messages import Message
 from helpline.settings import load_settings
-from tests.conftest import free_port
+from tests.conftest import without_rasa
 
 WEBHOOK = "/webhooks/rest/webhook"
 
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
-    closed = f"http://127.0.0.1:{free_port()}"
-    settings = replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    settings = without_rasa(database_url)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -109,8 +108,7 @@ def test_openapi_documents_the_webhook_body(client: TestClient) -> None:
 
 
 def test_with_a_rest_token_the_webhook_needs_it(database_url: str) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
-    base = replace(load_settings(), database_url=database_url, rasa_url=closed, action_server_url=closed)
+    base = without_rasa(database_url)
     with TestClient(create_app(replace(base, rest_token="s3cret"))) as guarded:
         body = {"sender": "u1", "message": "你好"}
         assert guarded.post(WEBHOOK, json=body).status_code == 401
