@@ -8,6 +8,7 @@ same on SQLite and PostgreSQL. Priorities only ever go up automatically.
 
 from __future__ import annotations
 
+import math
 import statistics
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,7 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handoff import notify, texts
+from handoff import duty, notify, texts
 from handoff.crisis import Utterance
 from handoff.models import OPEN_STATUSES, Conversation, Event, FollowUp, Priority, Signal, Status, Ticket
 from helpline.messages import Author, Direction, Message, record
@@ -358,7 +359,8 @@ def sla(ticket: Ticket, now: datetime) -> Sla:
 
 
 def minutes_per_place(session: Session, default: float) -> float:
-    """Typical wait of one place in the queue: the median of recent claims, else the setting."""
+    """Typical time one counselor takes per family ahead: the median of recent claim waits, else
+    the setting."""
     query = (
         select(Ticket.opened_at, Ticket.claimed_at)
         .where(Ticket.claimed_at.is_not(None))
@@ -381,10 +383,17 @@ def state(session: Session, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def wait_minutes(session: Session, ticket: Ticket, default_per_place: float) -> tuple[int, float]:
-    """(position, rough minutes until a counselor comes) for a waiting ticket."""
+def wait_minutes(session: Session, ticket: Ticket, default_per_place: float) -> tuple[int, float | None]:
+    """(position, rough minutes until a counselor comes) for a waiting ticket.
+
+    The counselors on duty share the queue: with two on duty the 4th family waits about
+    two places' time. With nobody on duty there is no honest estimate: the minutes are None.
+    """
     where = position(session, ticket)
-    return where, where * minutes_per_place(session, default_per_place)
+    counselors = duty.count(session)
+    if counselors == 0:
+        return where, None
+    return where, math.ceil(where / counselors) * minutes_per_place(session, default_per_place)
 
 
 # --- messages to the family outside a bot turn -------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import notify, queue
+from handoff import duty, notify, queue
 from handoff.models import Conversation, Event, Notification, Priority, Status, Ticket
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.messages import Message
@@ -204,6 +204,31 @@ def test_wait_estimate_uses_recent_claims_once_there_are_enough(sessions: sessio
         with transaction(sessions) as session:
             queue.claim(session, ticket_id, "c1", T0 + timedelta(minutes=wait))
     ticket_id = _open(sessions, "waiting", Priority.REQUESTED, T0)
+    with transaction(sessions) as session:
+        duty.go_on(session, "c1", T0)
     with sessions() as session:
         assert queue.minutes_per_place(session, 5.0) == 8.0
         assert queue.wait_minutes(session, session.get(Ticket, ticket_id), 5.0) == (1, 8.0)
+
+
+def test_the_wait_is_shared_by_the_counselors_on_duty(sessions: sessionmaker[Session]) -> None:
+    for index in range(4):
+        fourth = _open(sessions, f"fam-{index}", Priority.REQUESTED, T0 + timedelta(minutes=index))
+
+    def wait() -> tuple[int, float | None]:
+        with sessions() as session:
+            return queue.wait_minutes(session, session.get(Ticket, fourth), 5.0)
+
+    assert wait() == (4, None), "nobody on duty: no estimate at all"
+    with transaction(sessions) as session:
+        duty.go_on(session, "c1", T0)
+    assert wait() == (4, 20.0)
+    with transaction(sessions) as session:
+        duty.go_on(session, "c2", T0)
+        duty.go_on(session, "c2", T0 + timedelta(hours=1))  # twice on duty is still one counselor
+    assert wait() == (4, 10.0)
+    with transaction(sessions) as session:
+        duty.go_off(session, "c1")
+        duty.go_off(session, "c1")
+        duty.go_off(session, "c2")
+    assert wait() == (4, None)
