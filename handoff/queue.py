@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from handoff import duty, notify, texts
 from handoff.crisis import Utterance
 from handoff.models import OPEN_STATUSES, Conversation, Event, FollowUp, Priority, Signal, Status, Ticket
+from helpline.access_log import log_access
 from helpline.messages import Author, Direction, Message, record
 
 RECENT_WAITS = 20
@@ -90,6 +91,17 @@ def add_event(
 ) -> Event:
     event = Event(ticket_id=ticket.id, kind=kind.value, actor=actor, text=text, data=data or None)
     session.add(event)
+    return event
+
+
+def add_note(session: Session, ticket: Ticket, by: str, text: str) -> Event:
+    """A private note on the ticket: counselors and staff read it with the ticket, the family never.
+
+    Writing one is access-logged, as every read of the ticket is.
+    """
+    log_access(session, by, "note", f"handoff:{ticket.id}")
+    event = add_event(session, ticket, EventKind.NOTE, by, text)
+    session.flush()
     return event
 
 

@@ -127,8 +127,7 @@ def add_note(request: Request, ticket_id: TicketId, body: TextBody, user: Counse
     """A private note on the ticket; never shown to the family."""
     with transaction(request.app.state.sessions) as session:
         ticket = _ticket(session, ticket_id)
-        event = queue.add_event(session, ticket, queue.EventKind.NOTE, user.name, body.text)
-        session.flush()
+        event = queue.add_note(session, ticket, user.name, body.text)
         return {"id": event.id, "at": event.at.isoformat()}
 
 

@@ -53,6 +53,7 @@ def _conversation_parts(read: summary.Dossier, who: SignedIn) -> dict[str, Any]:
         "ticket": ticket,
         "read": read,
         "lines": views.transcript(read),
+        "notes": views.notes(read),
         "priority": views.PRIORITY_LABELS[ticket.priority],
         "status": views.STATUS_LABELS[ticket.status],
         "outcome": views.OUTCOME_LABELS.get(ticket.outcome or "", ticket.outcome),
@@ -96,6 +97,7 @@ def _render_conversation(sessions: sessionmaker[Session], ticket_id: int, who: S
     return [
         ("transcript", templates.get_template("_transcript.html").render(parts)),
         ("ticket", templates.get_template("_ticket_state.html").render(parts)),
+        ("notes", templates.get_template("_notes.html").render(parts)),
     ]
 
 
@@ -131,6 +133,27 @@ async def reply(
         return refused(request, refusal_text(sessions_of(request), ticket_id, refusal))
     if is_htmx(request):
         return HTMLResponse("")
+    return go(request, f"/console/tickets/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/notes")
+def add_note(
+    request: Request,
+    ticket_id: TicketId,
+    who: CounselorActing,
+    text: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """A private note, for counselors and staff only; the family never sees it."""
+    if not text.strip():
+        return refused(request, texts.EMPTY_NOTE)
+    with transaction(sessions_of(request)) as session:
+        try:
+            queue.add_note(session, desk.ticket(session, ticket_id), who.user.name, text.strip())
+        except LookupError:
+            return refused(request, texts.NO_SUCH_TICKET)
+        parts = _conversation_parts(_read(session, ticket_id, who), who)
+    if is_htmx(request):
+        return HTMLResponse(templates.get_template("_notes.html").render(parts))
     return go(request, f"/console/tickets/{ticket_id}")
 
 

@@ -54,9 +54,11 @@ def go(request: Request, url: str) -> Response:
 
 
 def refused(request: Request, message: str) -> Response:
-    """A refusal: into the page's notice area for htmx (200, so htmx swaps it), else a page of its own."""
+    """A refusal: into the page's notice area for htmx (200, so htmx swaps it, whatever the form's
+    own target), else a page of its own."""
     if is_htmx(request):
-        return HTMLResponse(templates.get_template("_notice.html").render(message=message, error=True))
+        notice = templates.get_template("_notice.html").render(message=message, error=True)
+        return HTMLResponse(notice, headers={"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"})
     return page(request, "error.html", {"message": message}, status.HTTP_409_CONFLICT)
 
 

@@ -513,7 +513,7 @@ class CounselorDesk:
             await self._reply(update, desk, texts.NOTE_USAGE)
             return
         with transaction(self._sessions) as session:
-            queue.add_event(session, self._ticket(session, desk), queue.EventKind.NOTE, desk.counselor, text)
+            queue.add_note(session, self._ticket(session, desk), desk.counselor, text)
         await self._reply(update, desk, texts.NOTE_SAVED)
 
     async def transfer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -99,3 +99,22 @@ def test_closing_needs_the_csrf_token(client: TestClient) -> None:
     ticket, _ = _claimed(client)
     response = client.post(f"/console/tickets/{ticket}/close", data={"outcome": "no_risk"}, headers=HTMX)
     assert response.status_code == 403
+
+
+def test_a_private_note_is_shown_to_counselors_logged_and_never_told_the_family(client: TestClient) -> None:
+    ticket, csrf = _claimed(client)
+    path = f"/console/tickets/{ticket}/notes"
+    assert client.post(path, data={"text": "老伴刚走半年"}, headers=HTMX).status_code == 403  # no CSRF
+    empty = client.post(path, data={"text": " "}, headers=_acting(csrf))
+    assert "请先写下备注" in empty.text and empty.headers["HX-Retarget"] == "#notice"
+    saved = client.post(path, data={"text": "老伴刚走半年，晚上最难熬"}, headers=_acting(csrf))
+    assert saved.status_code == 200 and "老伴刚走半年，晚上最难熬" in saved.text and "c1" in saved.text
+    client.cookies.clear()
+    signed_in_as(client, "c2")  # another counselor reads it too, and that read is logged
+    assert "老伴刚走半年，晚上最难熬" in client.get(f"/console/tickets/{ticket}").text
+    assert "老伴刚走半年" in client.get(f"/console/tickets/{ticket}/stream").text
+    with client.app.state.sessions() as session:
+        said = session.scalars(select(Message.text).where(Message.sender == "fam")).all()
+        assert not any("老伴" in text for text in said)
+        logged = [(row.user_name, row.action) for row in accesses(session, f"handoff:{ticket}")]
+    assert ("c1", "note") in logged and ("c2", "read") in logged
