@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session
 from handoff.models import OnDuty
 
 
+class NotOnDuty(Exception):
+    """The counselor named is not on duty (or is no counselor at all): nobody to hand a family to."""
+
+
 def go_on(session: Session, counselor: str, now: datetime) -> None:
     """Mark ``counselor`` on duty from ``now``; already on duty keeps the earlier start."""
     if session.get(OnDuty, counselor) is not None:

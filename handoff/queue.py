@@ -213,9 +213,27 @@ def _check_holder(ticket: Ticket, by: str, override: bool) -> None:
         raise NotHolder(ticket.claimed_by)
 
 
-def transfer(session: Session, ticket: Ticket, by: str, to: str, override: bool = False) -> None:
-    """Hand an active ticket to another counselor, who is told; loses to a concurrent change."""
+def transfer(
+    session: Session,
+    ticket: Ticket,
+    by: str,
+    to: str | None,
+    now: datetime,
+    note: str = "",
+    override: bool = False,
+) -> Message:
+    """Hand an active ticket to another counselor, or back to the queue (``to`` None).
+
+    The new counselor (or, back in the queue, those on call) is notified through the
+    outbox, and the family is told kindly; returns that message for the gateway to push.
+    Loses to a concurrent change (Conflict), as a claim does.
+    """
     _check_holder(ticket, by, override)
+    if to == ticket.claimed_by:
+        raise Conflict(ticket.status)
+    handed: dict[str, Any] = {"claimed_by": to}
+    if to is None:
+        handed = {"status": Status.WAITING.value, "claimed_by": None, "claimed_at": None, "checkins": 0}
     result = session.execute(
         update(Ticket)
         .where(
@@ -223,15 +241,19 @@ def transfer(session: Session, ticket: Ticket, by: str, to: str, override: bool 
             Ticket.status == Status.ACTIVE.value,
             Ticket.claimed_by == ticket.claimed_by,
         )
-        .values(claimed_by=to)
+        .values(last_contact_at=now, **handed)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise Conflict(ticket.status)
     previous = ticket.claimed_by
     session.refresh(ticket)
-    add_event(session, ticket, EventKind.TRANSFERRED, by, previous=previous, to=to)
+    add_event(session, ticket, EventKind.TRANSFERRED, by, note, previous=previous, to=to)
+    if to is None:
+        notify.enqueue(session, ticket, notify.Kind.RETURNED, notify.ON_CALL)
+        return say(session, ticket, Utterance(texts.BACK_IN_QUEUE), Author.BOT)
     notify.enqueue(session, ticket, notify.Kind.TRANSFERRED, notify.counselor(to))
+    return say(session, ticket, Utterance(texts.TRANSFERRED), Author.BOT)
 
 
 def close(

@@ -29,13 +29,16 @@ from bot.console.pages import (
     signed_out,
 )
 from bot.console.web import page, templates
-from handoff import queue, summary
+from handoff import duty, queue, summary
 from handoff.models import Event, Status
 from helpline.db import transaction
 from helpline.messages import Message
 from helpline.web_sessions import SignedIn
 
 router = APIRouter(prefix="/console")
+
+BACK_TO_QUEUE = "queue"
+"""The transfer form's choice for putting the family back in the queue (no colleague)."""
 
 
 def _read(session: Session, ticket_id: int, who: SignedIn) -> summary.Dossier:
@@ -46,7 +49,7 @@ def _read(session: Session, ticket_id: int, who: SignedIn) -> summary.Dossier:
     return summary.dossier(session, ticket, who.user.name)
 
 
-def _conversation_parts(read: summary.Dossier, who: SignedIn) -> dict[str, Any]:
+def _conversation_parts(read: summary.Dossier, who: SignedIn, on_duty: list[str]) -> dict[str, Any]:
     ticket = read.ticket
     holder = ticket.status == Status.ACTIVE.value and ticket.claimed_by == who.user.name
     return {
@@ -66,14 +69,22 @@ def _conversation_parts(read: summary.Dossier, who: SignedIn) -> dict[str, Any]:
         "may_reply": holder,
         "may_close": ticket.status != Status.CLOSED.value and (holder or desk.is_admin(who.user)),
         "may_claim": ticket.status == Status.WAITING.value,
+        "may_transfer": ticket.status == Status.ACTIVE.value and (holder or desk.is_admin(who.user)),
+        "colleagues": [name for name in on_duty if name != ticket.claimed_by],
         "csrf": who.csrf_token,
     }
+
+
+def _parts(session: Session, ticket_id: int, who: SignedIn) -> dict[str, Any]:
+    """What the conversation page shows, read (and access-logged) now."""
+    on_duty = [row.counselor for row in duty.on_duty(session)]
+    return _conversation_parts(_read(session, ticket_id, who), who, on_duty)
 
 
 @router.get("/tickets/{ticket_id}")
 def conversation_page(request: Request, ticket_id: TicketId, who: Counselor) -> Response:
     with transaction(sessions_of(request)) as session:
-        parts = _conversation_parts(_read(session, ticket_id, who), who)
+        parts = _parts(session, ticket_id, who)
     return page(request, "conversation.html", {"who": who, **parts})
 
 
@@ -93,7 +104,7 @@ def _conversation_version(ticket_id: int) -> live.Probe[tuple[int, int]]:
 def _render_conversation(sessions: sessionmaker[Session], ticket_id: int, who: SignedIn) -> list[live.Event]:
     """The transcript and the ticket's state, read (and access-logged) again."""
     with transaction(sessions) as session:
-        parts = _conversation_parts(_read(session, ticket_id, who), who)
+        parts = _parts(session, ticket_id, who)
     return [
         ("transcript", templates.get_template("_transcript.html").render(parts)),
         ("ticket", templates.get_template("_ticket_state.html").render(parts)),
@@ -151,10 +162,32 @@ def add_note(
             queue.add_note(session, desk.ticket(session, ticket_id), who.user.name, text.strip())
         except LookupError:
             return refused(request, texts.NO_SUCH_TICKET)
-        parts = _conversation_parts(_read(session, ticket_id, who), who)
+        parts = _parts(session, ticket_id, who)
     if is_htmx(request):
         return HTMLResponse(templates.get_template("_notes.html").render(parts))
     return go(request, f"/console/tickets/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/transfer")
+async def transfer(
+    request: Request,
+    ticket_id: TicketId,
+    who: CounselorActing,
+    to: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Hand the family to a colleague on duty, or back to the queue (``to`` = ``queue``)."""
+    if not to:
+        return refused(request, texts.CHOOSE_COLLEAGUE)
+    try:
+        await desk.transfer(
+            request.app.state, ticket_id, who.user, None if to == BACK_TO_QUEUE else to, note.strip()
+        )
+    except duty.NotOnDuty:
+        return refused(request, texts.NOT_ON_DUTY.format(counselor=to))
+    except (LookupError, queue.Conflict, queue.NotHolder) as refusal:
+        return refused(request, refusal_text(sessions_of(request), ticket_id, refusal))
+    return go(request, QUEUE)
 
 
 @router.post("/tickets/{ticket_id}/close")

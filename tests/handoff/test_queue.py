@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import duty, notify, queue
+from handoff import duty, notify, queue, texts
 from handoff.models import Conversation, Event, Notification, Priority, Status, Ticket
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.messages import Message
@@ -153,17 +153,42 @@ def test_only_the_holder_speaks_transfers_or_closes(sessions: sessionmaker[Sessi
             queue.close(session, ticket, "c2", "resolved", "", T0)
         said = queue.counselor_says(session, ticket, "c1", "您好，我是小李", T0)
         assert (said.author, said.text) == ("counselor", "您好，我是小李")
-        queue.transfer(session, ticket, "c1", "c2")
+        told = queue.transfer(session, ticket, "c1", "c2", T0, "她想聊聊孩子")
         assert ticket.claimed_by == "c2"
+        assert (told.sender, told.author, told.text) == ("fam", "bot", texts.TRANSFERRED)
+        with pytest.raises(queue.Conflict):
+            queue.transfer(session, ticket, "c2", "c2", T0)
         with pytest.raises(queue.NotHolder):
             queue.counselor_says(session, ticket, "c1", "还在吗", T0)
-        queue.transfer(session, ticket, "admin", "c3", override=True)
+        queue.transfer(session, ticket, "admin", "c3", T0, override=True)
         assert ticket.claimed_by == "c3"
         audiences = [
             n.audience
             for n in session.scalars(select(Notification).where(Notification.kind == "transferred"))
         ]
         assert audiences == [notify.counselor("c2"), notify.counselor("c3")]
+
+
+def test_back_to_the_queue_the_family_waits_again_and_those_on_call_are_told(
+    sessions: sessionmaker[Session],
+) -> None:
+    ticket_id = _open(sessions, "fam", Priority.CRISIS, T0)
+    later = _open(sessions, "later", Priority.CRISIS, T0 + timedelta(minutes=1))
+    with transaction(sessions) as session:
+        ticket, _ = queue.claim(session, ticket_id, "c1", T0 + timedelta(minutes=2))
+        told = queue.transfer(session, ticket, "c1", None, T0 + timedelta(minutes=9), "我要去开会")
+        assert told.text == texts.BACK_IN_QUEUE
+        assert (ticket.status, ticket.claimed_by, ticket.claimed_at) == ("waiting", None, None)
+        assert queue.position(session, ticket) == 1, "it keeps its place: opened before the other crisis"
+        assert queue.position(session, session.get(Ticket, later)) == 2
+        notice = session.scalars(select(Notification).order_by(Notification.id.desc())).first()
+        assert (notice.kind, notice.audience) == ("returned", notify.ON_CALL)
+        event = session.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert (event.kind, event.text) == ("transferred", "我要去开会")
+        assert event.data == {"previous": "c1", "to": None}
+    with transaction(sessions) as session:
+        again, _ = queue.claim(session, ticket_id, "c2", T0 + timedelta(minutes=10))
+        assert again.claimed_by == "c2"
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from handoff.models import Ticket
+from handoff import duty
+from handoff import texts as handoff_texts
+from handoff.models import Notification, Ticket
 from helpline.access_log import accesses
+from helpline.db import transaction, utcnow
 from helpline.messages import Author, Message
 from helpline.users import Role
 from tests.bot.console.conftest import signed_in_as
@@ -118,3 +121,40 @@ def test_a_private_note_is_shown_to_counselors_logged_and_never_told_the_family(
         assert not any("老伴" in text for text in said)
         logged = [(row.user_name, row.action) for row in accesses(session, f"handoff:{ticket}")]
     assert ("c1", "note") in logged and ("c2", "read") in logged
+
+
+def test_a_transfer_goes_only_to_a_colleague_on_duty_who_is_notified_and_the_family_told(
+    client: TestClient,
+) -> None:
+    ticket, csrf = _claimed(client)
+    path = f"/console/tickets/{ticket}/transfer"
+    assert "转接" in client.get(f"/console/tickets/{ticket}").text
+    assert client.post(path, data={"to": "c2"}, headers=HTMX).status_code == 403  # no CSRF
+    assert "请选择要转给哪位同事" in client.post(path, data={"to": ""}, headers=_acting(csrf)).text
+    assert "c2 现在不在岗" in client.post(path, data={"to": "c2"}, headers=_acting(csrf)).text
+    with transaction(client.app.state.sessions) as session:
+        duty.go_on(session, "c2", utcnow())
+    assert "c2（在岗）" in client.get(f"/console/tickets/{ticket}").text
+    moved = client.post(path, data={"to": "c2", "note": "她想聊聊孩子"}, headers=_acting(csrf))
+    assert moved.headers["HX-Redirect"] == "/console/queue"
+    with client.app.state.sessions() as session:
+        done = session.get(Ticket, ticket)
+        assert done is not None and (done.status, done.claimed_by) == ("active", "c2")
+        last = session.scalars(select(Message).where(Message.sender == "fam").order_by(Message.id)).all()[-1]
+        assert last.text == handoff_texts.TRANSFERRED
+        notice = session.scalars(select(Notification).where(Notification.kind == "transferred")).one()
+        assert notice.audience == "counselor:c2"
+    again = client.post(path, data={"to": "queue"}, headers=_acting(csrf))
+    assert "已由 c2 接入" in again.text  # no longer c1's to hand on
+    client.cookies.clear()
+    other = signed_in_as(client, "c2")
+    page = client.get(f"/console/tickets/{ticket}").text
+    assert 'id="reply"' in page and "她想聊聊孩子" in page
+    back = client.post(path, data={"to": "queue"}, headers=_acting(other))
+    assert back.headers["HX-Redirect"] == "/console/queue"
+    with client.app.state.sessions() as session:
+        done = session.get(Ticket, ticket)
+        assert done is not None and (done.status, done.claimed_by) == ("waiting", None)
+        said = session.scalars(select(Message.text).where(Message.sender == "fam")).all()
+        assert said[-1] == handoff_texts.BACK_IN_QUEUE
+    assert f'id="ticket-{ticket}"' in client.get("/console/queue").text
