@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 from starlette.datastructures import State
@@ -79,12 +80,31 @@ async def transfer(state: State, ticket_id: int, user: User, to: str | None, not
     return moved
 
 
-async def close(state: State, ticket_id: int, user: User, outcome: str, note: str) -> Ticket:
-    """End the hand-off: the family is told and goes back to the bot (Rasa reset after a crisis)."""
+@dataclass(frozen=True)
+class FollowUpPlan:
+    """A call-back promised when closing: when (UTC-aware) and what the counselor noted for it."""
+
+    due_at: datetime
+    note: str
+
+
+async def close(
+    state: State, ticket_id: int, user: User, outcome: str, note: str, followup: FollowUpPlan | None = None
+) -> Ticket:
+    """End the hand-off: the family is told (and when someone will call back, if a follow-up is
+    planned) and goes back to the bot (Rasa reset after a crisis). Raises
+    :class:`handoff.queue.BadFollowUp` for a call-back in the past or too far ahead, closing nothing.
+    """
+    now = utcnow()
     with transaction(state.sessions) as session:
         closed = ticket(session, ticket_id)
-        goodbye = queue.close(session, closed, user.name, outcome, note, utcnow(), is_admin(user))
-    await state.delivery.push(goodbye)
+        said: list[Message] = []
+        if followup is not None:
+            planned = queue.schedule_followup(session, closed, user.name, followup.due_at, followup.note, now)
+            said.append(queue.promise_followup(session, closed, planned))
+        said.append(queue.close(session, closed, user.name, outcome, note, now, is_admin(user)))
+    for message in said:
+        await state.delivery.push(message)
     if closed.priority in queue.RESET_RASA_AFTER:
         await _reset_rasa(state, closed.sender)
     return closed

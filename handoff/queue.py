@@ -23,6 +23,7 @@ from handoff.crisis import Utterance
 from handoff.models import OPEN_STATUSES, Conversation, Event, FollowUp, Priority, Signal, Status, Ticket
 from helpline.access_log import log_access
 from helpline.messages import Author, Direction, Message, record
+from intake.cases import BEIJING
 
 RECENT_WAITS = 20
 """How many recent claims the wait estimate looks at."""
@@ -324,10 +325,20 @@ def conversation(session: Session, sender: str) -> Conversation:
     return conversation
 
 
+FOLLOWUP_WITHIN = timedelta(days=30)
+"""The furthest ahead a call-back may be promised."""
+
+
+class BadFollowUp(ValueError):
+    """A call-back must be due in the future and within :data:`FOLLOWUP_WITHIN`."""
+
+
 def schedule_followup(
     session: Session, ticket: Ticket, by: str, due_at: datetime, note: str, now: datetime
 ) -> FollowUp:
     """Promise a call-back: when due, the family is queued again at callback priority."""
+    if not now < due_at <= now + FOLLOWUP_WITHIN:
+        raise BadFollowUp(due_at)
     followup = FollowUp(
         ticket_id=ticket.id,
         sender=ticket.sender,
@@ -340,6 +351,13 @@ def schedule_followup(
     session.add(followup)
     add_event(session, ticket, EventKind.FOLLOWUP_SCHEDULED, by, note, due_at=due_at.isoformat())
     return followup
+
+
+def promise_followup(session: Session, ticket: Ticket, followup: FollowUp) -> Message:
+    """Tell the family when someone will come back to them, so the call-back is no surprise."""
+    due = followup.due_at.astimezone(BEIJING)
+    when = texts.FOLLOWUP_WHEN.format(month=due.month, day=due.day, time=due.strftime("%H:%M"))
+    return say(session, ticket, Utterance(texts.FOLLOWUP_PROMISED.format(when=when)), Author.BOT)
 
 
 # --- the queue as families and counselors see it ------------------------------------

@@ -5,6 +5,7 @@ the reply box, and closing with an outcome. Every read is access-logged (:func:`
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -34,9 +35,12 @@ from handoff.models import Event, Status
 from helpline.db import transaction
 from helpline.messages import Message
 from helpline.web_sessions import SignedIn
+from intake.cases import BEIJING
 
 router = APIRouter(prefix="/console")
 
+DEFAULT_FOLLOWUP_TIME = "10:00"
+"""A call-back given a day but no time is at ten in the morning, Beijing time."""
 BACK_TO_QUEUE = "queue"
 """The transfer form's choice for putting the family back in the queue (no colleague)."""
 
@@ -190,6 +194,17 @@ async def transfer(
     return go(request, QUEUE)
 
 
+def _followup(day: str, time: str, note: str) -> desk.FollowUpPlan | None:
+    """The close form's call-back, a Beijing date and time; None when no date was given.
+
+    Raises ValueError for a date or time that cannot be read.
+    """
+    if not day:
+        return None
+    due = datetime.fromisoformat(f"{day}T{time or DEFAULT_FOLLOWUP_TIME}").replace(tzinfo=BEIJING)
+    return desk.FollowUpPlan(due, note.strip())
+
+
 @router.post("/tickets/{ticket_id}/close")
 async def close(
     request: Request,
@@ -197,12 +212,21 @@ async def close(
     who: CounselorActing,
     outcome: Annotated[str, Form(max_length=64)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
+    followup_date: Annotated[str, Form(max_length=10)] = "",
+    followup_time: Annotated[str, Form(max_length=5)] = "",
+    followup_note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    """End the hand-off with an outcome ("no risk" counts a false alarm) and a private note."""
+    """End the hand-off with an outcome ("no risk" counts a false alarm), a private note, and
+    maybe a call-back (the family is told when)."""
     if outcome not in set(queue.Outcome):
         return refused(request, texts.UNKNOWN_OUTCOME)
     try:
-        await desk.close(request.app.state, ticket_id, who.user, outcome, note.strip())
+        followup = _followup(followup_date, followup_time, followup_note)
+        await desk.close(request.app.state, ticket_id, who.user, outcome, note.strip(), followup)
+    except queue.BadFollowUp:
+        return refused(request, texts.FOLLOWUP_OUT_OF_RANGE)
+    except ValueError:
+        return refused(request, texts.FOLLOWUP_UNREADABLE)
     except (LookupError, queue.Conflict, queue.NotHolder) as refusal:
         return refused(request, refusal_text(sessions_of(request), ticket_id, refusal))
     return go(request, QUEUE)

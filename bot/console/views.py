@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.console.web import clock
 from handoff import queue
 from handoff.models import Event, Priority, Status, Ticket
 from handoff.risk import RiskLevel
@@ -139,6 +140,13 @@ NOTE_LABELS = {
 
 
 def notes(read: Dossier) -> list[tuple[Event, str]]:
-    """The private notes (and the words written with a transfer, a follow-up or the close), oldest first."""
-    written = [event for event in read.events if event.kind in NOTE_LABELS and event.text]
-    return [(event, NOTE_LABELS[event.kind]) for event in written]
+    """The private notes (and the words written with a transfer or the close, and each call-back
+    planned, with when), oldest first."""
+    shown: list[tuple[Event, str]] = []
+    for event in read.events:
+        if event.kind == queue.EventKind.FOLLOWUP_SCHEDULED.value:
+            due = datetime.fromisoformat((event.data or {})["due_at"])
+            shown.append((event, f"{NOTE_LABELS[event.kind]}（{clock(due, '%m-%d %H:%M')}）"))
+        elif event.kind in NOTE_LABELS and event.text:
+            shown.append((event, NOTE_LABELS[event.kind]))
+    return shown

@@ -257,3 +257,16 @@ def test_the_wait_is_shared_by_the_counselors_on_duty(sessions: sessionmaker[Ses
         duty.go_off(session, "c1")
         duty.go_off(session, "c2")
     assert wait() == (4, None)
+
+
+def test_a_call_back_is_promised_only_ahead_and_within_thirty_days(sessions: sessionmaker[Session]) -> None:
+    ticket_id = _open(sessions, "fam", Priority.DISTRESS, T0)
+    with transaction(sessions) as session:
+        ticket = session.get(Ticket, ticket_id)
+        for due in (T0, T0 - timedelta(hours=1), T0 + timedelta(days=31)):
+            with pytest.raises(queue.BadFollowUp):
+                queue.schedule_followup(session, ticket, "c1", due, "", T0)
+        planned = queue.schedule_followup(session, ticket, "c1", T0 + timedelta(days=1), "问问睡眠", T0)
+        told = queue.promise_followup(session, ticket, planned)
+    assert told.text == texts.FOLLOWUP_PROMISED.format(when="3月2日 16:00 ")  # T0 is 08:00 UTC
+    assert "问问睡眠" not in told.text

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from handoff import duty
 from handoff import texts as handoff_texts
-from handoff.models import Notification, Ticket
+from handoff.models import FollowUp, Notification, Ticket
 from helpline.access_log import accesses
 from helpline.db import transaction, utcnow
 from helpline.messages import Author, Message
 from helpline.users import Role
+from intake.cases import BEIJING
 from tests.bot.console.conftest import signed_in_as
 from tests.bot.console.test_pages import HTMX, _acting, _queue
 
@@ -158,3 +161,33 @@ def test_a_transfer_goes_only_to_a_colleague_on_duty_who_is_notified_and_the_fam
         said = session.scalars(select(Message.text).where(Message.sender == "fam")).all()
         assert said[-1] == handoff_texts.BACK_IN_QUEUE
     assert f'id="ticket-{ticket}"' in client.get("/console/queue").text
+
+
+def test_closing_with_a_follow_up_books_the_call_back_and_tells_the_family_when(client: TestClient) -> None:
+    ticket, csrf = _claimed(client)
+    path = f"/console/tickets/{ticket}/close"
+    day = (utcnow().astimezone(BEIJING) + timedelta(days=2)).date().isoformat()
+    plan = {"outcome": "resolved", "followup_date": day, "followup_note": "问问睡得怎么样"}
+    unreadable = client.post(path, data={**plan, "followup_time": "25:99"}, headers=_acting(csrf))
+    assert "看不懂" in unreadable.text
+    past = client.post(path, data={**plan, "followup_date": "2020-01-01"}, headers=_acting(csrf))
+    assert "30 天以内" in past.text
+    with client.app.state.sessions() as session:
+        assert session.get(Ticket, ticket).status == "active"  # a refused call-back closes nothing
+        assert session.scalars(select(FollowUp)).all() == []
+    closed = client.post(path, data={**plan, "followup_time": "15:30"}, headers=_acting(csrf))
+    assert closed.headers["HX-Redirect"] == "/console/queue"
+    with client.app.state.sessions() as session:
+        followup = session.scalars(select(FollowUp)).one()
+        due = followup.due_at.astimezone(BEIJING)
+        assert (due.date().isoformat(), due.strftime("%H:%M"), followup.note) == (
+            day,
+            "15:30",
+            "问问睡得怎么样",
+        )
+        said = session.scalars(select(Message.text).where(Message.sender == "fam").order_by(Message.id)).all()
+    assert said[-1] == handoff_texts.CLOSED
+    assert said[-2].startswith("我们约好了：") and f"{due.month}月{due.day}日 15:30" in said[-2]
+    assert "问问" not in said[-2], "the counselor's note for the call-back stays private"
+    page = client.get(f"/console/tickets/{ticket}").text
+    assert f"约定回访（{due:%m-%d} 15:30）" in page and "问问睡得怎么样" in page
