@@ -96,7 +96,7 @@ def add_event(
 
 
 def add_note(session: Session, ticket: Ticket, by: str, text: str) -> Event:
-    """A private note on the ticket: counselors and staff read it with the ticket, the family never.
+    """A private note on the ticket: counselors read it with the ticket, the family never does.
 
     Writing one is access-logged, as every read of the ticket is.
     """
@@ -330,14 +330,14 @@ FOLLOWUP_WITHIN = timedelta(days=30)
 
 
 class BadFollowUp(ValueError):
-    """A call-back must be due in the future and within :data:`FOLLOWUP_WITHIN`."""
+    """A call-back must be due from now on and within :data:`FOLLOWUP_WITHIN`."""
 
 
 def schedule_followup(
     session: Session, ticket: Ticket, by: str, due_at: datetime, note: str, now: datetime
 ) -> FollowUp:
     """Promise a call-back: when due, the family is queued again at callback priority."""
-    if not now < due_at <= now + FOLLOWUP_WITHIN:
+    if not now <= due_at <= now + FOLLOWUP_WITHIN:
         raise BadFollowUp(due_at)
     followup = FollowUp(
         ticket_id=ticket.id,

@@ -1,5 +1,6 @@
 """One conversation: the transcript with the bot's turns and the marked risk sentences, the summary,
-the reply box, and closing with an outcome. Every read is access-logged (:func:`handoff.summary.dossier`).
+the reply box, private notes, transfer, and closing with an outcome and maybe a call-back. Every
+read is access-logged (:func:`handoff.summary.dossier`), and so is every note written.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _conversation_version(ticket_id: int) -> live.Probe[tuple[int, int]]:
 
 
 def _render_conversation(sessions: sessionmaker[Session], ticket_id: int, who: SignedIn) -> list[live.Event]:
-    """The transcript and the ticket's state, read (and access-logged) again."""
+    """The transcript, the ticket's state and the notes, read (and access-logged) again."""
     with transaction(sessions) as session:
         parts = _parts(session, ticket_id, who)
     return [
@@ -158,7 +159,7 @@ def add_note(
     who: CounselorActing,
     text: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    """A private note, for counselors and staff only; the family never sees it."""
+    """A private note for the counselors; the family never sees it."""
     if not text.strip():
         return refused(request, texts.EMPTY_NOTE)
     with transaction(sessions_of(request)) as session:

@@ -263,7 +263,7 @@ def test_a_call_back_is_promised_only_ahead_and_within_thirty_days(sessions: ses
     ticket_id = _open(sessions, "fam", Priority.DISTRESS, T0)
     with transaction(sessions) as session:
         ticket = session.get(Ticket, ticket_id)
-        for due in (T0, T0 - timedelta(hours=1), T0 + timedelta(days=31)):
+        for due in (T0 - timedelta(seconds=1), T0 - timedelta(hours=1), T0 + timedelta(days=30, seconds=1)):
             with pytest.raises(queue.BadFollowUp):
                 queue.schedule_followup(session, ticket, "c1", due, "", T0)
         planned = queue.schedule_followup(session, ticket, "c1", T0 + timedelta(days=1), "问问睡眠", T0)
