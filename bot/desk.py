@@ -1,7 +1,7 @@
 """Working a ticket from the gateway: the domain step, then what must follow it outside the database.
 
 The counselor API (:mod:`bot.api.handoffs`) and the web console (:mod:`bot.console`)
-both act through these functions, so a claim, a reply or a close has one meaning:
+both act through these functions, so a claim, a reply, a transfer or a close has one meaning:
 the change is committed first (:mod:`handoff.queue`), then the family's message is
 pushed to their channel, and after a crisis or an emergency Rasa's tracker is reset.
 Domain refusals (LookupError for an unknown ticket, :class:`handoff.queue.Conflict`,
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 from starlette.datastructures import State
 
 from bot.rasa_client import RasaUnavailable
-from handoff import queue
+from handoff import duty, queue
 from handoff.models import Ticket
 from helpline.db import transaction, utcnow
 from helpline.messages import Message
@@ -62,12 +63,48 @@ async def reply(state: State, ticket_id: int, counselor: str, text: str) -> Said
     return Said(message, await state.delivery.push(message))
 
 
-async def close(state: State, ticket_id: int, user: User, outcome: str, note: str) -> Ticket:
-    """End the hand-off: the family is told and goes back to the bot (Rasa reset after a crisis)."""
+async def transfer(state: State, ticket_id: int, user: User, to: str | None, note: str = "") -> Ticket:
+    """Hand a claimed ticket to a colleague on duty, or back to the queue (``to`` None).
+
+    As after a claim, the family's message is pushed at once; the watch is woken so the
+    new counselor's notice (or the on-call one) goes out now, not at the next tick.
+    Raises :class:`handoff.duty.NotOnDuty` when ``to`` is not on duty.
+    """
+    with transaction(state.sessions) as session:
+        if to is not None and not duty.is_on_duty(session, to):
+            raise duty.NotOnDuty(to)
+        moved = ticket(session, ticket_id)
+        words = queue.transfer(session, moved, user.name, to, utcnow(), note, is_admin(user))
+    await state.delivery.push(words)
+    state.watch.wake()
+    return moved
+
+
+@dataclass(frozen=True)
+class FollowUpPlan:
+    """A call-back promised when closing: when (UTC-aware) and what the counselor noted for it."""
+
+    due_at: datetime
+    note: str
+
+
+async def close(
+    state: State, ticket_id: int, user: User, outcome: str, note: str, followup: FollowUpPlan | None = None
+) -> Ticket:
+    """End the hand-off: the family is told (and when someone will call back, if a follow-up is
+    planned) and goes back to the bot (Rasa reset after a crisis). Raises
+    :class:`handoff.queue.BadFollowUp` for a call-back in the past or too far ahead, closing nothing.
+    """
+    now = utcnow()
     with transaction(state.sessions) as session:
         closed = ticket(session, ticket_id)
-        goodbye = queue.close(session, closed, user.name, outcome, note, utcnow(), is_admin(user))
-    await state.delivery.push(goodbye)
+        said: list[Message] = []
+        if followup is not None:
+            planned = queue.schedule_followup(session, closed, user.name, followup.due_at, followup.note, now)
+            said.append(queue.promise_followup(session, closed, planned))
+        said.append(queue.close(session, closed, user.name, outcome, note, now, is_admin(user)))
+    for message in said:
+        await state.delivery.push(message)
     if closed.priority in queue.RESET_RASA_AFTER:
         await _reset_rasa(state, closed.sender)
     return closed

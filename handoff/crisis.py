@@ -98,9 +98,15 @@ MAX_ESTIMATE_MINUTES = 60
 """A longer estimate is no estimate: the family hears that someone will come as soon as possible."""
 
 
-def place(position: int, minutes: float, urgent: bool = False) -> str:
+def place(position: int, minutes: float | None, urgent: bool = False) -> str:
     """'您排在第 2 位，大约 10 分钟内会有人来'; never a number for a crisis or an emergency,
-    who hear that someone is being called now, and never an estimate of hours."""
+    who hear that someone is being called now, and never an estimate of hours.
+
+    ``minutes`` None: nobody is on duty, so nobody is said to be on the way; the family
+    hears that we are reaching someone (a crisis also has the help lines beside it).
+    """
+    if minutes is None:
+        return texts.PLACE_URGENT_NOBODY if urgent else texts.PLACE_NOBODY.format(position=position)
     if urgent:
         return texts.PLACE_URGENT
     if minutes > MAX_ESTIMATE_MINUTES:

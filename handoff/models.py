@@ -200,3 +200,16 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OnDuty(Base):
+    """A counselor who is on duty now: the wait estimates families hear count these rows.
+
+    Keyed by the counselor's name, the same name tickets are claimed by; going off duty
+    deletes the row, so "who is on duty" is one table read.
+    """
+
+    __tablename__ = "handoff_on_duty"
+
+    counselor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime] = mapped_column(default=utcnow)

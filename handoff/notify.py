@@ -31,6 +31,8 @@ class Kind(StrEnum):
     NEW_TICKET = "new_ticket"
     PRIORITY_RAISED = "priority_raised"
     TRANSFERRED = "transferred"
+    RETURNED = "returned"
+    """A counselor put a claimed ticket back in the queue."""
     UNCLAIMED = "unclaimed"
 
 

@@ -8,6 +8,7 @@ same on SQLite and PostgreSQL. Priorities only ever go up automatically.
 
 from __future__ import annotations
 
+import math
 import statistics
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,10 +18,12 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handoff import notify, texts
+from handoff import duty, notify, texts
 from handoff.crisis import Utterance
 from handoff.models import OPEN_STATUSES, Conversation, Event, FollowUp, Priority, Signal, Status, Ticket
+from helpline.access_log import log_access
 from helpline.messages import Author, Direction, Message, record
+from intake.cases import BEIJING
 
 RECENT_WAITS = 20
 """How many recent claims the wait estimate looks at."""
@@ -89,6 +92,17 @@ def add_event(
 ) -> Event:
     event = Event(ticket_id=ticket.id, kind=kind.value, actor=actor, text=text, data=data or None)
     session.add(event)
+    return event
+
+
+def add_note(session: Session, ticket: Ticket, by: str, text: str) -> Event:
+    """A private note on the ticket: counselors read it with the ticket, the family never does.
+
+    Writing one is access-logged, as every read of the ticket is.
+    """
+    log_access(session, by, "note", f"handoff:{ticket.id}")
+    event = add_event(session, ticket, EventKind.NOTE, by, text)
+    session.flush()
     return event
 
 
@@ -200,9 +214,27 @@ def _check_holder(ticket: Ticket, by: str, override: bool) -> None:
         raise NotHolder(ticket.claimed_by)
 
 
-def transfer(session: Session, ticket: Ticket, by: str, to: str, override: bool = False) -> None:
-    """Hand an active ticket to another counselor, who is told; loses to a concurrent change."""
+def transfer(
+    session: Session,
+    ticket: Ticket,
+    by: str,
+    to: str | None,
+    now: datetime,
+    note: str = "",
+    override: bool = False,
+) -> Message:
+    """Hand an active ticket to another counselor, or back to the queue (``to`` None).
+
+    The new counselor (or, back in the queue, those on call) is notified through the
+    outbox, and the family is told kindly; returns that message for the gateway to push.
+    Loses to a concurrent change (Conflict), as a claim does.
+    """
     _check_holder(ticket, by, override)
+    if to == ticket.claimed_by:
+        raise Conflict(ticket.status)
+    handed: dict[str, Any] = {"claimed_by": to}
+    if to is None:
+        handed = {"status": Status.WAITING.value, "claimed_by": None, "claimed_at": None, "checkins": 0}
     result = session.execute(
         update(Ticket)
         .where(
@@ -210,15 +242,19 @@ def transfer(session: Session, ticket: Ticket, by: str, to: str, override: bool 
             Ticket.status == Status.ACTIVE.value,
             Ticket.claimed_by == ticket.claimed_by,
         )
-        .values(claimed_by=to)
+        .values(last_contact_at=now, **handed)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise Conflict(ticket.status)
     previous = ticket.claimed_by
     session.refresh(ticket)
-    add_event(session, ticket, EventKind.TRANSFERRED, by, previous=previous, to=to)
+    add_event(session, ticket, EventKind.TRANSFERRED, by, note, previous=previous, to=to)
+    if to is None:
+        notify.enqueue(session, ticket, notify.Kind.RETURNED, notify.ON_CALL)
+        return say(session, ticket, Utterance(texts.BACK_IN_QUEUE), Author.BOT)
     notify.enqueue(session, ticket, notify.Kind.TRANSFERRED, notify.counselor(to))
+    return say(session, ticket, Utterance(texts.TRANSFERRED), Author.BOT)
 
 
 def close(
@@ -289,10 +325,20 @@ def conversation(session: Session, sender: str) -> Conversation:
     return conversation
 
 
+FOLLOWUP_WITHIN = timedelta(days=30)
+"""The furthest ahead a call-back may be promised."""
+
+
+class BadFollowUp(ValueError):
+    """A call-back must be due from now on and within :data:`FOLLOWUP_WITHIN`."""
+
+
 def schedule_followup(
     session: Session, ticket: Ticket, by: str, due_at: datetime, note: str, now: datetime
 ) -> FollowUp:
     """Promise a call-back: when due, the family is queued again at callback priority."""
+    if not now <= due_at <= now + FOLLOWUP_WITHIN:
+        raise BadFollowUp(due_at)
     followup = FollowUp(
         ticket_id=ticket.id,
         sender=ticket.sender,
@@ -305,6 +351,13 @@ def schedule_followup(
     session.add(followup)
     add_event(session, ticket, EventKind.FOLLOWUP_SCHEDULED, by, note, due_at=due_at.isoformat())
     return followup
+
+
+def promise_followup(session: Session, ticket: Ticket, followup: FollowUp) -> Message:
+    """Tell the family when someone will come back to them, so the call-back is no surprise."""
+    due = followup.due_at.astimezone(BEIJING)
+    when = texts.FOLLOWUP_WHEN.format(month=due.month, day=due.day, time=due.strftime("%H:%M"))
+    return say(session, ticket, Utterance(texts.FOLLOWUP_PROMISED.format(when=when)), Author.BOT)
 
 
 # --- the queue as families and counselors see it ------------------------------------
@@ -358,7 +411,8 @@ def sla(ticket: Ticket, now: datetime) -> Sla:
 
 
 def minutes_per_place(session: Session, default: float) -> float:
-    """Typical wait of one place in the queue: the median of recent claims, else the setting."""
+    """Typical time one counselor takes per family ahead: the median of recent claim waits, else
+    the setting."""
     query = (
         select(Ticket.opened_at, Ticket.claimed_at)
         .where(Ticket.claimed_at.is_not(None))
@@ -381,10 +435,17 @@ def state(session: Session, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def wait_minutes(session: Session, ticket: Ticket, default_per_place: float) -> tuple[int, float]:
-    """(position, rough minutes until a counselor comes) for a waiting ticket."""
+def wait_minutes(session: Session, ticket: Ticket, default_per_place: float) -> tuple[int, float | None]:
+    """(position, rough minutes until a counselor comes) for a waiting ticket.
+
+    The counselors on duty share the queue: with two on duty the 4th family waits about
+    two places' time. With nobody on duty there is no honest estimate: the minutes are None.
+    """
     where = position(session, ticket)
-    return where, where * minutes_per_place(session, default_per_place)
+    counselors = duty.count(session)
+    if counselors == 0:
+        return where, None
+    return where, math.ceil(where / counselors) * minutes_per_place(session, default_per_place)
 
 
 # --- messages to the family outside a bot turn -------------------------------------

@@ -12,7 +12,7 @@ LINES_REPEAT_INTRO = "工作人员正在赶来。要是现在很难熬，请先�
 LINE = "· {name} {number}（{hours}）"
 IMMEDIATE_DANGER = "如果有立即的危险，请马上拨打 {numbers}。"
 OR = " 或 "
-CRISIS_QUEUED = "我已经请值班的心理咨询师来和您说话，{place}。在这之前我一直陪着您，想说什么都可以跟我说。"
+CRISIS_QUEUED = "我已经请心理咨询师来和您说话，{place}。在这之前我一直陪着您，想说什么都可以跟我说。"
 
 # --- emergency --------------------------------------------------------------------
 
@@ -48,12 +48,23 @@ HANDOFF_PHRASE = "转人工"
 QUEUED = "好的，我这就请工作人员来和您说话，{place}。等的时候您想说什么，直接发给我，工作人员来了都能看到。"
 WAITING_ACK = "收到，您的话已经转给工作人员了，{place}。请再稍等一会儿。"
 WAITING_ACK_AT_RISK = "我在这儿陪着您，您说的话工作人员都会看到。{place}，想说什么都可以跟我说。"
-CHECKIN_AT_RISK = "我一直在这儿陪着您。工作人员马上就来，{place}。想说什么都可以跟我说。"
+CHECKIN_AT_RISK = "我一直在这儿陪着您，{place}。想说什么都可以跟我说。"
+CHECKIN_NOBODY_INTRO = (
+    "我一直在这儿陪着您，正在为您联系工作人员。要是现在很难熬，请先打这些电话，都有专业的人接听："
+)
 CHECKIN = "还在为您排队，{place}，请再稍等一会儿。"
-CALLBACK_OPENED = "您好，之前说好要回访您。工作人员一会儿就来和您说话，{place}。"
+CALLBACK_OPENED = "您好，之前说好要回访您，{place}。"
 CLAIMED = "工作人员已经来了，接下来就由工作人员和您直接说话。"
+TRANSFERRED = "接下来由另一位工作人员接着陪您说话。您前面说的话，新来的工作人员都能看到，不用再从头说一遍。"
+BACK_IN_QUEUE = (
+    "刚才的工作人员有事要先离开，正在为您安排另一位工作人员，请稍等一会儿。您想说什么，直接发给我就行。"
+)
+FOLLOWUP_PROMISED = "我们约好了：{when}左右，工作人员会再来问候您。在这之前想找人说话，随时输入“人工”。"
+FOLLOWUP_WHEN = "{month}月{day}日 {time} "
 CLOSED = "这次和工作人员的对话结束了，谢谢您的信任。接下来由小助手继续陪您；以后想找人说话，随时输入“人工”。"
 WITHDRAWN = "好的，那就先不找工作人员了。还想问什么，直接问我；以后想找人说话，随时输入“人工”。"
 PLACE = "您排在第 {position} 位，大约 {minutes} 分钟内会有人来"
 PLACE_NO_ESTIMATE = "您排在第 {position} 位，工作人员会尽快来"
 PLACE_URGENT = "值班的人正在赶过来"
+PLACE_URGENT_NOBODY = "正在为您联系工作人员"
+PLACE_NOBODY = "您排在第 {position} 位，现在暂时没有工作人员在线，有人上线就会来和您说话"

@@ -105,7 +105,7 @@ def apply(
         kind = queue.EventKind.LINES_REPEATED
     else:
         won = _bump(session, ticket, Ticket.checkins, due.seen, now)
-        utterance = _check_in_words(session, ticket, settings)
+        utterance = _check_in_words(session, ticket, settings, lines)
         kind = queue.EventKind.CHECKIN
     if not won:
         return []
@@ -131,8 +131,14 @@ def _bump(
     return result.rowcount == 1
 
 
-def _check_in_words(session: Session, ticket: Ticket, settings: Settings) -> Utterance:
+def _check_in_words(
+    session: Session, ticket: Ticket, settings: Settings, lines: Sequence[HelpLineInfo]
+) -> Utterance:
+    """Where the family stands; a crisis or an emergency with nobody on duty gets the help lines
+    again instead, with the honest word that we are reaching someone."""
     position, minutes = queue.wait_minutes(session, ticket, settings.handoff_minutes_per_place)
+    if minutes is None and queue.is_urgent(ticket):
+        return Utterance(crisis.lines_text(texts.CHECKIN_NOBODY_INTRO, lines))
     words = texts.CHECKIN_AT_RISK if ticket.rank >= AT_RISK_RANK else texts.CHECKIN
     return Utterance(words.format(place=crisis.place(position, minutes, urgent=queue.is_urgent(ticket))))
 
@@ -206,8 +212,7 @@ class Watch:
         now = now or utcnow()
         with self._sessions() as session:
             dues = due_actions(session, now, self._settings)
-        repeats = any(due.action is Action.REPEAT_LINES for due in dues)
-        lines = crisis.fresh_help_lines(self._sessions) if repeats else []
+        lines = crisis.fresh_help_lines(self._sessions) if dues else []
         sent: list[Message] = []
         for due in dues:
             try:

@@ -16,12 +16,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import desk, openapi
 from bot.auth import require_roles
-from handoff import queue, summary
+from handoff import duty, queue, summary
 from handoff.models import Status, Ticket
 from helpline.db import transaction, utcnow
 from helpline.messages import Message
@@ -50,7 +49,10 @@ class TextBody(BaseModel):
 
 
 class TransferBody(BaseModel):
-    to: str = Field(min_length=1, max_length=64)
+    to: str | None = Field(
+        default=None, min_length=1, max_length=64, description="在岗的同事；不填就放回队列"
+    )
+    note: str = Field(default="", max_length=4000)
 
 
 class CloseBody(BaseModel):
@@ -127,20 +129,21 @@ def add_note(request: Request, ticket_id: TicketId, body: TextBody, user: Counse
     """A private note on the ticket; never shown to the family."""
     with transaction(request.app.state.sessions) as session:
         ticket = _ticket(session, ticket_id)
-        event = queue.add_event(session, ticket, queue.EventKind.NOTE, user.name, body.text)
-        session.flush()
+        event = queue.add_note(session, ticket, user.name, body.text)
         return {"id": event.id, "at": event.at.isoformat()}
 
 
 @router.post("/{ticket_id}/transfer", responses=TICKET_STATE)
-def transfer(request: Request, ticket_id: TicketId, body: TransferBody, user: Counselor) -> dict[str, Any]:
-    """Hand the ticket to another counselor (who is notified)."""
-    with _domain_errors(), transaction(request.app.state.sessions) as session:
-        ticket = _ticket(session, ticket_id)
-        if not _is_counselor(session, body.to):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "没有这位在岗的咨询师。")
-        queue.transfer(session, ticket, user.name, body.to, override=desk.is_admin(user))
-        return _view(ticket, 0, utcnow())
+async def transfer(
+    request: Request, ticket_id: TicketId, body: TransferBody, user: Counselor
+) -> dict[str, Any]:
+    """Hand the ticket to another counselor on duty (who is notified), or back to the queue (no ``to``)."""
+    with _domain_errors():
+        try:
+            ticket = await desk.transfer(request.app.state, ticket_id, user, body.to, body.note)
+        except duty.NotOnDuty as error:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "没有这位在岗的咨询师。") from error
+    return _view(ticket, 0, utcnow())
 
 
 @router.post("/{ticket_id}/close", responses=TICKET_STATE)
@@ -185,12 +188,6 @@ def _domain_errors() -> Iterator[None]:
 def _ticket(session: Session, ticket_id: int) -> Ticket:
     with _domain_errors():
         return desk.ticket(session, ticket_id)
-
-
-def _is_counselor(session: Session, name: str) -> bool:
-    roles = (Role.COUNSELOR.value, Role.ADMIN.value)
-    query = select(User.id).where(User.name == name, User.active.is_(True), User.role.in_(roles))
-    return session.scalar(query) is not None
 
 
 def _iso(moment: datetime | None) -> str | None:

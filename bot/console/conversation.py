@@ -1,10 +1,12 @@
 """One conversation: the transcript with the bot's turns and the marked risk sentences, the summary,
-the reply box, and closing with an outcome. Every read is access-logged (:func:`handoff.summary.dossier`).
+the reply box, private notes, transfer, and closing with an outcome and maybe a call-back. Every
+read is access-logged (:func:`handoff.summary.dossier`), and so is every note written.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -29,13 +31,19 @@ from bot.console.pages import (
     signed_out,
 )
 from bot.console.web import page, templates
-from handoff import queue, summary
+from handoff import duty, queue, summary
 from handoff.models import Event, Status
 from helpline.db import transaction
 from helpline.messages import Message
 from helpline.web_sessions import SignedIn
+from intake.cases import BEIJING
 
 router = APIRouter(prefix="/console")
+
+DEFAULT_FOLLOWUP_TIME = "10:00"
+"""A call-back given a day but no time is at ten in the morning, Beijing time."""
+BACK_TO_QUEUE = "queue"
+"""The transfer form's choice for putting the family back in the queue (no colleague)."""
 
 
 def _read(session: Session, ticket_id: int, who: SignedIn) -> summary.Dossier:
@@ -46,13 +54,14 @@ def _read(session: Session, ticket_id: int, who: SignedIn) -> summary.Dossier:
     return summary.dossier(session, ticket, who.user.name)
 
 
-def _conversation_parts(read: summary.Dossier, who: SignedIn) -> dict[str, Any]:
+def _conversation_parts(read: summary.Dossier, who: SignedIn, on_duty: list[str]) -> dict[str, Any]:
     ticket = read.ticket
     holder = ticket.status == Status.ACTIVE.value and ticket.claimed_by == who.user.name
     return {
         "ticket": ticket,
         "read": read,
         "lines": views.transcript(read),
+        "notes": views.notes(read),
         "priority": views.PRIORITY_LABELS[ticket.priority],
         "status": views.STATUS_LABELS[ticket.status],
         "outcome": views.OUTCOME_LABELS.get(ticket.outcome or "", ticket.outcome),
@@ -65,14 +74,22 @@ def _conversation_parts(read: summary.Dossier, who: SignedIn) -> dict[str, Any]:
         "may_reply": holder,
         "may_close": ticket.status != Status.CLOSED.value and (holder or desk.is_admin(who.user)),
         "may_claim": ticket.status == Status.WAITING.value,
+        "may_transfer": ticket.status == Status.ACTIVE.value and (holder or desk.is_admin(who.user)),
+        "colleagues": [name for name in on_duty if name != ticket.claimed_by],
         "csrf": who.csrf_token,
     }
+
+
+def _parts(session: Session, ticket_id: int, who: SignedIn) -> dict[str, Any]:
+    """What the conversation page shows, read (and access-logged) now."""
+    on_duty = [row.counselor for row in duty.on_duty(session)]
+    return _conversation_parts(_read(session, ticket_id, who), who, on_duty)
 
 
 @router.get("/tickets/{ticket_id}")
 def conversation_page(request: Request, ticket_id: TicketId, who: Counselor) -> Response:
     with transaction(sessions_of(request)) as session:
-        parts = _conversation_parts(_read(session, ticket_id, who), who)
+        parts = _parts(session, ticket_id, who)
     return page(request, "conversation.html", {"who": who, **parts})
 
 
@@ -90,12 +107,13 @@ def _conversation_version(ticket_id: int) -> live.Probe[tuple[int, int]]:
 
 
 def _render_conversation(sessions: sessionmaker[Session], ticket_id: int, who: SignedIn) -> list[live.Event]:
-    """The transcript and the ticket's state, read (and access-logged) again."""
+    """The transcript, the ticket's state and the notes, read (and access-logged) again."""
     with transaction(sessions) as session:
-        parts = _conversation_parts(_read(session, ticket_id, who), who)
+        parts = _parts(session, ticket_id, who)
     return [
         ("transcript", templates.get_template("_transcript.html").render(parts)),
         ("ticket", templates.get_template("_ticket_state.html").render(parts)),
+        ("notes", templates.get_template("_notes.html").render(parts)),
     ]
 
 
@@ -134,6 +152,60 @@ async def reply(
     return go(request, f"/console/tickets/{ticket_id}")
 
 
+@router.post("/tickets/{ticket_id}/notes")
+def add_note(
+    request: Request,
+    ticket_id: TicketId,
+    who: CounselorActing,
+    text: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """A private note for the counselors; the family never sees it."""
+    if not text.strip():
+        return refused(request, texts.EMPTY_NOTE)
+    with transaction(sessions_of(request)) as session:
+        try:
+            queue.add_note(session, desk.ticket(session, ticket_id), who.user.name, text.strip())
+        except LookupError:
+            return refused(request, texts.NO_SUCH_TICKET)
+        parts = _parts(session, ticket_id, who)
+    if is_htmx(request):
+        return HTMLResponse(templates.get_template("_notes.html").render(parts))
+    return go(request, f"/console/tickets/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/transfer")
+async def transfer(
+    request: Request,
+    ticket_id: TicketId,
+    who: CounselorActing,
+    to: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Hand the family to a colleague on duty, or back to the queue (``to`` = ``queue``)."""
+    if not to:
+        return refused(request, texts.CHOOSE_COLLEAGUE)
+    try:
+        await desk.transfer(
+            request.app.state, ticket_id, who.user, None if to == BACK_TO_QUEUE else to, note.strip()
+        )
+    except duty.NotOnDuty:
+        return refused(request, texts.NOT_ON_DUTY.format(counselor=to))
+    except (LookupError, queue.Conflict, queue.NotHolder) as refusal:
+        return refused(request, refusal_text(sessions_of(request), ticket_id, refusal))
+    return go(request, QUEUE)
+
+
+def _followup(day: str, time: str, note: str) -> desk.FollowUpPlan | None:
+    """The close form's call-back, a Beijing date and time; None when no date was given.
+
+    Raises ValueError for a date or time that cannot be read.
+    """
+    if not day:
+        return None
+    due = datetime.fromisoformat(f"{day}T{time or DEFAULT_FOLLOWUP_TIME}").replace(tzinfo=BEIJING)
+    return desk.FollowUpPlan(due, note.strip())
+
+
 @router.post("/tickets/{ticket_id}/close")
 async def close(
     request: Request,
@@ -141,12 +213,21 @@ async def close(
     who: CounselorActing,
     outcome: Annotated[str, Form(max_length=64)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
+    followup_date: Annotated[str, Form(max_length=10)] = "",
+    followup_time: Annotated[str, Form(max_length=5)] = "",
+    followup_note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    """End the hand-off with an outcome ("no risk" counts a false alarm) and a private note."""
+    """End the hand-off with an outcome ("no risk" counts a false alarm), a private note, and
+    maybe a call-back (the family is told when)."""
     if outcome not in set(queue.Outcome):
         return refused(request, texts.UNKNOWN_OUTCOME)
     try:
-        await desk.close(request.app.state, ticket_id, who.user, outcome, note.strip())
+        followup = _followup(followup_date, followup_time, followup_note)
+        await desk.close(request.app.state, ticket_id, who.user, outcome, note.strip(), followup)
+    except queue.BadFollowUp:
+        return refused(request, texts.FOLLOWUP_OUT_OF_RANGE)
+    except ValueError:
+        return refused(request, texts.FOLLOWUP_UNREADABLE)
     except (LookupError, queue.Conflict, queue.NotHolder) as refusal:
         return refused(request, refusal_text(sessions_of(request), ticket_id, refusal))
     return go(request, QUEUE)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +24,7 @@ from bot.auth import may
 from bot.console import live, texts, views
 from bot.console.signin import require, resume
 from bot.console.web import page, templates
-from handoff import queue, summary
+from handoff import duty, queue, summary
 from handoff.models import Event, Status
 from helpline.access_log import log_access
 from helpline.db import transaction, utcnow
@@ -54,9 +54,11 @@ def go(request: Request, url: str) -> Response:
 
 
 def refused(request: Request, message: str) -> Response:
-    """A refusal: into the page's notice area for htmx (200, so htmx swaps it), else a page of its own."""
+    """A refusal: into the page's notice area for htmx (200, so htmx swaps it, whatever the form's
+    own target), else a page of its own."""
     if is_htmx(request):
-        return HTMLResponse(templates.get_template("_notice.html").render(message=message, error=True))
+        notice = templates.get_template("_notice.html").render(message=message, error=True)
+        return HTMLResponse(notice, headers={"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"})
     return page(request, "error.html", {"message": message}, status.HTTP_409_CONFLICT)
 
 
@@ -82,9 +84,12 @@ def _queue_parts(session: Session, who: SignedIn) -> dict[str, Any]:
     waiting = queue.ordered(session, Status.WAITING)
     active = queue.ordered(session, Status.ACTIVE)
     words = summary.opening_words(session, waiting + active)
+    on_duty = [row.counselor for row in duty.on_duty(session)]
     return {
         "waiting": [views.row(ticket, words[ticket.id], now) for ticket in waiting],
         "active": [views.row(ticket, words[ticket.id], now) for ticket in active],
+        "on_duty": on_duty,
+        "me_on_duty": who.user.name in on_duty,
         "me": who.user.name,
         "csrf": who.csrf_token,
     }
@@ -95,9 +100,11 @@ def _render_queue(sessions: sessionmaker[Session], who: SignedIn) -> str:
         return templates.get_template("_queue.html").render(_queue_parts(session, who))
 
 
-def _queue_version(session: Session) -> int:
-    """Changes whenever a ticket opens, rises, is claimed, moves or closes: each of those is an event."""
-    return session.scalar(select(func.max(Event.id))) or 0
+def _queue_version(session: Session) -> tuple[int, tuple[str, ...]]:
+    """Changes whenever a ticket opens, rises, is claimed, moves or closes (each of those is an
+    event), and whenever someone goes on or off duty."""
+    on_duty = tuple(row.counselor for row in duty.on_duty(session))
+    return session.scalar(select(func.max(Event.id))) or 0, on_duty
 
 
 @router.get("/queue")
@@ -132,6 +139,19 @@ def queue_stream(request: Request) -> Response:
             yield [("queue", await run_in_threadpool(_render_queue, sessions, who))]
 
     return live.stream(parts())
+
+
+@router.post("/duty")
+def set_duty(request: Request, who: CounselorActing, on: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Go on duty (``on=1``) or off it; families' wait estimates count who is on duty."""
+    with transaction(sessions_of(request)) as session:
+        if on == "1":
+            duty.go_on(session, who.user.name, utcnow())
+        else:
+            duty.go_off(session, who.user.name)
+    if is_htmx(request):
+        return HTMLResponse(_render_queue(sessions_of(request), who))
+    return go(request, QUEUE)
 
 
 @router.post("/tickets/{ticket_id}/claim")

@@ -23,6 +23,7 @@ from limits.strategies import MovingWindowRateLimiter
 from bot.auth import may
 from bot.console import texts
 from bot.console.web import page
+from handoff import duty
 from helpline import users, web_sessions
 from helpline.db import transaction, utcnow
 from helpline.settings import Settings
@@ -187,9 +188,12 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, _who: CheckedUser) -> Response:
+def logout(request: Request, who: CheckedUser) -> Response:
+    """End the session; signing out also ends the counselor's duty, so families are never told
+    someone is coming who has gone home."""
     with transaction(request.app.state.sessions) as session:
         web_sessions.end(session, request.cookies.get(COOKIE, ""))
+        duty.go_off(session, who.user.name)
     response = RedirectResponse(LOGIN_PATH, status.HTTP_303_SEE_OTHER)
     _forget(response, request, COOKIE)
     return response

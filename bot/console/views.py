@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.console.web import clock
 from handoff import queue
-from handoff.models import Priority, Status, Ticket
+from handoff.models import Event, Priority, Status, Ticket
 from handoff.risk import RiskLevel
 from handoff.summary import Dossier
 from helpline.messages import AUTHOR_LABELS, Message
@@ -127,3 +128,25 @@ def risks(read: Dossier) -> list[tuple[str, str]]:
         for s in read.summary.risk_signals
     ]
     return list(dict.fromkeys(said))
+
+
+NOTE_LABELS = {
+    queue.EventKind.NOTE.value: "备注",
+    queue.EventKind.TRANSFERRED.value: "转接",
+    queue.EventKind.FOLLOWUP_SCHEDULED.value: "约定回访",
+    queue.EventKind.CLOSED.value: "结束时的备注",
+}
+"""The ticket's events the notes list shows, when they carry words a counselor wrote."""
+
+
+def notes(read: Dossier) -> list[tuple[Event, str]]:
+    """The private notes (and the words written with a transfer or the close, and each call-back
+    planned, with when), oldest first."""
+    shown: list[tuple[Event, str]] = []
+    for event in read.events:
+        if event.kind == queue.EventKind.FOLLOWUP_SCHEDULED.value:
+            due = datetime.fromisoformat((event.data or {})["due_at"])
+            shown.append((event, f"{NOTE_LABELS[event.kind]}（{clock(due, '%m-%d %H:%M')}）"))
+        elif event.kind in NOTE_LABELS and event.text:
+            shown.append((event, NOTE_LABELS[event.kind]))
+    return shown

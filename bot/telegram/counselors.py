@@ -513,7 +513,7 @@ class CounselorDesk:
             await self._reply(update, desk, texts.NOTE_USAGE)
             return
         with transaction(self._sessions) as session:
-            queue.add_event(session, self._ticket(session, desk), queue.EventKind.NOTE, desk.counselor, text)
+            queue.add_note(session, self._ticket(session, desk), desk.counselor, text)
         await self._reply(update, desk, texts.NOTE_SAVED)
 
     async def transfer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -527,10 +527,12 @@ class CounselorDesk:
             return
         try:
             with transaction(self._sessions) as session:
-                queue.transfer(session, self._ticket(session, desk), by=desk.counselor, to=target)
+                ticket = self._ticket(session, desk)
+                words = queue.transfer(session, ticket, by=desk.counselor, to=target, now=utcnow())
         except (queue.Conflict, queue.NotHolder) as refusal:
             await self._reply(update, desk, _refusal_text(refusal))
             return
+        await self._push(words)
         await self._reply(update, desk, texts.TRANSFERRED.format(counselor=target))
         await self.refresh_queue()
 

@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.delivery import Outbound
+from handoff import duty
+from handoff import texts as handoff_texts
 from handoff.models import Event, FollowUp, Notification
 from helpline.access_log import accesses
-from helpline.db import transaction
-from helpline.messages import Author, Direction, record
+from helpline.db import transaction, utcnow
+from helpline.messages import Author, Direction, Message, record
 from helpline.secrets import chat_key
 from helpline.users import Role
 from intake.drafts import save_draft
@@ -150,6 +152,9 @@ def test_a_whole_hand_off_over_http(client: TestClient) -> None:
     ]
     assert client.post(f"{HANDOFFS}/{ticket}/notes", json={"text": "老人独居"}, headers=c2).status_code == 201
     assert client.post(f"{HANDOFFS}/{ticket}/transfer", json={"to": "nobody"}, headers=c1).status_code == 400
+    assert client.post(f"{HANDOFFS}/{ticket}/transfer", json={"to": "c2"}, headers=c1).status_code == 400
+    with transaction(client.app.state.sessions) as session:
+        duty.go_on(session, "c2", utcnow())  # only a colleague on duty can take the family
     assert (
         client.post(f"{HANDOFFS}/{ticket}/transfer", json={"to": "c2"}, headers=c1).json()["claimed_by"]
         == "c2"
@@ -168,6 +173,8 @@ def test_a_whole_hand_off_over_http(client: TestClient) -> None:
             e.kind for e in session.scalars(select(Event).where(Event.ticket_id == ticket).order_by(Event.id))
         ]
         assert kinds == ["opened", "claimed", "note", "transferred", "followup_scheduled", "closed"]
+        told = session.scalars(select(Message.text).where(Message.sender == "fam")).all()
+        assert handoff_texts.TRANSFERRED in told
         assert session.scalar(select(FollowUp.note)) == "回访"
         assert (
             session.scalar(select(Notification.audience).where(Notification.kind == "transferred"))

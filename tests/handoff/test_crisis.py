@@ -75,3 +75,9 @@ def test_no_wait_in_hours_and_none_at_all_for_a_crisis_or_an_emergency() -> None
     assert crisis.place(140, 700) == "您排在第 140 位，工作人员会尽快来"
     assert crisis.place(3, 15, urgent=True) == texts.PLACE_URGENT
     assert "分钟" not in crisis.place(1, 2, urgent=True)
+
+
+def test_nobody_on_duty_means_no_promise_only_that_we_are_reaching_someone() -> None:
+    assert crisis.place(1, None, urgent=True) == texts.PLACE_URGENT_NOBODY == "正在为您联系工作人员"
+    calm = crisis.place(3, None)
+    assert "第 3 位" in calm and "分钟" not in calm and "没有工作人员在线" in calm

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import crisis, queue, texts
+from handoff import crisis, duty, queue, texts
 from handoff.gate import FamilyMessage, Gate, Turn
 from handoff.models import Notification, Priority, Signal, Ticket
 from handoff.risk import RiskAssessment, RiskLevel, RiskSignal
@@ -38,6 +38,8 @@ def _ticket(sessions: sessionmaker[Session], sender: str = "fam") -> Ticket | No
 
 
 def test_crisis_gets_warm_words_then_lines_then_a_place_and_no_rasa(gate: Gate, sessions) -> None:
+    with transaction(sessions) as session:
+        duty.go_on(session, "c1", utcnow())
     turn = _say(gate, "我真的不想活了")
     assert not turn.ask_rasa and turn.level is RiskLevel.CRISIS and turn.notified
     warm, lines, place = (u.text for u in turn.replies)
@@ -56,6 +58,15 @@ def test_crisis_gets_warm_words_then_lines_then_a_place_and_no_rasa(gate: Gate, 
         assert session.scalar(select(Notification.kind)) == "new_ticket"
         signal = session.scalar(select(Signal).where(Signal.level == "crisis"))
         assert signal.sentence == "我真的不想活了" and signal.source == "lexicon"
+
+
+def test_with_nobody_on_duty_a_crisis_hears_we_are_reaching_someone_and_gets_the_lines(gate: Gate) -> None:
+    _, lines, place = (u.text for u in _say(gate, "我真的不想活了").replies)
+    assert "010-82951332" in lines and "400-161-9995" in lines
+    assert texts.PLACE_URGENT_NOBODY in place
+    assert texts.PLACE_URGENT not in place and "分钟" not in place and "小时" not in place
+    calm = _texts(_say(gate, "转人工", sender="other"))
+    assert "现在暂时没有工作人员在线" in calm and "分钟" not in calm
 
 
 def test_staff_edited_help_lines_are_what_the_family_gets(gate: Gate, sessions) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import notify, queue
+from handoff import duty, notify, queue, texts
 from handoff.models import Conversation, Event, Notification, Priority, Status, Ticket
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.messages import Message
@@ -153,17 +153,42 @@ def test_only_the_holder_speaks_transfers_or_closes(sessions: sessionmaker[Sessi
             queue.close(session, ticket, "c2", "resolved", "", T0)
         said = queue.counselor_says(session, ticket, "c1", "您好，我是小李", T0)
         assert (said.author, said.text) == ("counselor", "您好，我是小李")
-        queue.transfer(session, ticket, "c1", "c2")
+        told = queue.transfer(session, ticket, "c1", "c2", T0, "她想聊聊孩子")
         assert ticket.claimed_by == "c2"
+        assert (told.sender, told.author, told.text) == ("fam", "bot", texts.TRANSFERRED)
+        with pytest.raises(queue.Conflict):
+            queue.transfer(session, ticket, "c2", "c2", T0)
         with pytest.raises(queue.NotHolder):
             queue.counselor_says(session, ticket, "c1", "还在吗", T0)
-        queue.transfer(session, ticket, "admin", "c3", override=True)
+        queue.transfer(session, ticket, "admin", "c3", T0, override=True)
         assert ticket.claimed_by == "c3"
         audiences = [
             n.audience
             for n in session.scalars(select(Notification).where(Notification.kind == "transferred"))
         ]
         assert audiences == [notify.counselor("c2"), notify.counselor("c3")]
+
+
+def test_back_to_the_queue_the_family_waits_again_and_those_on_call_are_told(
+    sessions: sessionmaker[Session],
+) -> None:
+    ticket_id = _open(sessions, "fam", Priority.CRISIS, T0)
+    later = _open(sessions, "later", Priority.CRISIS, T0 + timedelta(minutes=1))
+    with transaction(sessions) as session:
+        ticket, _ = queue.claim(session, ticket_id, "c1", T0 + timedelta(minutes=2))
+        told = queue.transfer(session, ticket, "c1", None, T0 + timedelta(minutes=9), "我要去开会")
+        assert told.text == texts.BACK_IN_QUEUE
+        assert (ticket.status, ticket.claimed_by, ticket.claimed_at) == ("waiting", None, None)
+        assert queue.position(session, ticket) == 1, "it keeps its place: opened before the other crisis"
+        assert queue.position(session, session.get(Ticket, later)) == 2
+        notice = session.scalars(select(Notification).order_by(Notification.id.desc())).first()
+        assert (notice.kind, notice.audience) == ("returned", notify.ON_CALL)
+        event = session.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert (event.kind, event.text) == ("transferred", "我要去开会")
+        assert event.data == {"previous": "c1", "to": None}
+    with transaction(sessions) as session:
+        again, _ = queue.claim(session, ticket_id, "c2", T0 + timedelta(minutes=10))
+        assert again.claimed_by == "c2"
 
 
 @pytest.mark.parametrize(
@@ -204,6 +229,44 @@ def test_wait_estimate_uses_recent_claims_once_there_are_enough(sessions: sessio
         with transaction(sessions) as session:
             queue.claim(session, ticket_id, "c1", T0 + timedelta(minutes=wait))
     ticket_id = _open(sessions, "waiting", Priority.REQUESTED, T0)
+    with transaction(sessions) as session:
+        duty.go_on(session, "c1", T0)
     with sessions() as session:
         assert queue.minutes_per_place(session, 5.0) == 8.0
         assert queue.wait_minutes(session, session.get(Ticket, ticket_id), 5.0) == (1, 8.0)
+
+
+def test_the_wait_is_shared_by_the_counselors_on_duty(sessions: sessionmaker[Session]) -> None:
+    for index in range(4):
+        fourth = _open(sessions, f"fam-{index}", Priority.REQUESTED, T0 + timedelta(minutes=index))
+
+    def wait() -> tuple[int, float | None]:
+        with sessions() as session:
+            return queue.wait_minutes(session, session.get(Ticket, fourth), 5.0)
+
+    assert wait() == (4, None), "nobody on duty: no estimate at all"
+    with transaction(sessions) as session:
+        duty.go_on(session, "c1", T0)
+    assert wait() == (4, 20.0)
+    with transaction(sessions) as session:
+        duty.go_on(session, "c2", T0)
+        duty.go_on(session, "c2", T0 + timedelta(hours=1))  # twice on duty is still one counselor
+    assert wait() == (4, 10.0)
+    with transaction(sessions) as session:
+        duty.go_off(session, "c1")
+        duty.go_off(session, "c1")
+        duty.go_off(session, "c2")
+    assert wait() == (4, None)
+
+
+def test_a_call_back_is_promised_only_ahead_and_within_thirty_days(sessions: sessionmaker[Session]) -> None:
+    ticket_id = _open(sessions, "fam", Priority.DISTRESS, T0)
+    with transaction(sessions) as session:
+        ticket = session.get(Ticket, ticket_id)
+        for due in (T0 - timedelta(seconds=1), T0 - timedelta(hours=1), T0 + timedelta(days=30, seconds=1)):
+            with pytest.raises(queue.BadFollowUp):
+                queue.schedule_followup(session, ticket, "c1", due, "", T0)
+        planned = queue.schedule_followup(session, ticket, "c1", T0 + timedelta(days=1), "问问睡眠", T0)
+        told = queue.promise_followup(session, ticket, planned)
+    assert told.text == texts.FOLLOWUP_PROMISED.format(when="3月2日 16:00 ")  # T0 is 08:00 UTC
+    assert "问问睡眠" not in told.text

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import notify, queue, texts
+from handoff import duty, notify, queue, texts
 from handoff.models import FollowUp, Notification, Priority, Status, Ticket
 from handoff.notify import Notice
 from handoff.watch import Action, Due, Watch, due_actions
@@ -76,13 +76,30 @@ def test_nothing_is_due_before_the_first_interval(sessions) -> None:
     assert [d.action for d in _due(sessions, 60)] == [Action.CHECK_IN]
 
 
+def _on_duty(sessions: sessionmaker[Session], counselor: str = "c1") -> None:
+    with transaction(sessions) as session:
+        duty.go_on(session, counselor, T0)
+
+
 def test_check_ins_keep_company_and_stop_at_the_limit(sessions, watch: Watch) -> None:
+    _on_duty(sessions)
     ticket_id = _open(sessions, "fam", Priority.DISTRESS)
     said = [m.text for second in (60, 90, 120, 180, 240, 300) for m in _tick(watch, second)]
     assert len(said) == 3
     assert said[0] == texts.CHECKIN_AT_RISK.format(place="您排在第 1 位，大约 5 分钟内会有人来")
     with sessions() as session:
         assert session.get(Ticket, ticket_id).checkins == 3
+
+
+def test_a_crisis_check_in_with_nobody_on_duty_gives_the_lines_and_promises_nobody(sessions, watch) -> None:
+    _open(sessions, "fam", Priority.CRISIS)
+    [message] = _tick(watch, 61)
+    assert message.text.startswith(texts.CHECKIN_NOBODY_INTRO)
+    assert "010-82951332" in message.text and "120" in message.text
+    assert "马上就来" not in message.text and "分钟" not in message.text
+    _on_duty(sessions)
+    [message] = _tick(watch, 122)
+    assert message.text == texts.CHECKIN_AT_RISK.format(place=texts.PLACE_URGENT)
 
 
 def test_a_requested_ticket_gets_the_plain_check_in(sessions, watch: Watch) -> None:
@@ -103,6 +120,7 @@ def test_a_family_message_answered_resets_the_check_in_clock(sessions) -> None:
 def test_unclaimed_crisis_gets_the_lines_again_and_pages_a_supervisor_once(
     sessions, watch: Watch, recorder: Recorder
 ) -> None:
+    _on_duty(sessions)  # with nobody on duty every check-in carries the lines too
     _open(sessions, "fam", Priority.CRISIS)
     _tick(watch, 0)
     recorder.notices.clear()

@@ -1,9 +1,10 @@
 """The console in Debian's real Chromium (Playwright, headless) against a real gateway process.
 
-A counselor signs in, a family's crisis message appears in the queue without a reload (with
-the banner and the beep), the counselor claims it, replies with Enter, sees the family's
-answer arrive live, and closes it as a false alarm. Playwright never downloads a browser
-here: it drives ``/usr/bin/chromium``, which ``.ci/run`` installs when it is missing.
+A counselor signs in and goes on duty, a family's crisis message appears in the queue without
+a reload (with the banner and the beep), the counselor claims it, replies with Enter, sees the
+family's answer arrive live, writes a private note, and closes it as a false alarm. Playwright
+never downloads a browser here: it drives ``/usr/bin/chromium``, which ``.ci/run`` installs
+when it is missing.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def test_a_crisis_shows_up_live_then_is_claimed_answered_closed(gateway: Setting
     page = browser.new_page()
     _sign_in(page, gateway)
     expect(page.get_by_text("现在没有人在等待。")).to_be_visible()
+    page.get_by_role("button", name="我在岗，开始接待").click()
+    expect(page.locator("#on-duty")).to_contain_text("counselor1（您）")
     page.wait_for_timeout(500)  # the stream is open
 
     sent_at = time.monotonic()
@@ -112,6 +115,10 @@ def test_a_crisis_shows_up_live_then_is_claimed_answered_closed(gateway: Setting
     _family_says(gateway, "browser-family", "谢谢你，我刚才是在说电视剧的台词")
     expect(page.locator("#transcript")).to_contain_text("电视剧的台词", timeout=3000)
     expect(page.locator("#transcript mark")).to_contain_text("我不想活了")
+    page.get_by_label("写一条备注").fill("家属说在看电视剧")
+    page.get_by_role("button", name="保存备注").click()
+    expect(page.locator("#notes")).to_contain_text("家属说在看电视剧")
+    expect(page.get_by_label("写一条备注")).to_have_value("")
     _screenshot(page, "console-conversation")
 
     page.get_by_label("结果").select_option("no_risk")

@@ -107,3 +107,35 @@ def test_the_queue_stream_sends_the_queue_then_ends_for_a_reconnect(client: Test
 def test_a_stream_without_a_live_session_says_so(client: TestClient) -> None:
     response = client.get(f"{QUEUE}/stream")
     assert response.status_code == 200 and "登录已过期" in response.text
+
+
+def _texts(response_json: list[dict[str, object]]) -> str:
+    return "\n".join(str(reply.get("text", "")) for reply in response_json)
+
+
+def test_going_on_duty_is_listed_and_the_families_hear_a_wait_only_then(client: TestClient) -> None:
+    before = client.post(WEBHOOK, json={"sender": "early", "message": "转人工"}).json()
+    assert "现在暂时没有工作人员在线" in _texts(before) and "分钟" not in _texts(before)
+    csrf = signed_in_as(client, "c1")
+    assert "现在没有人在岗" in client.get(QUEUE).text
+    assert client.post("/console/duty", data={"on": "1"}, headers=HTMX).status_code == 403  # no CSRF
+    on = client.post("/console/duty", data={"on": "1"}, headers=_acting(csrf))
+    assert on.status_code == 200 and "<strong>c1</strong>（您）" in on.text and "我要下班" in on.text
+    later = client.post(WEBHOOK, json={"sender": "later", "message": "转人工"}).json()
+    assert "您排在第 2 位，大约" in _texts(later) and "分钟内会有人来" in _texts(later)
+    crisis = _texts(client.post(WEBHOOK, json={"sender": "crisis", "message": "我不想活了"}).json())
+    assert "值班的人正在赶过来" in crisis and "分钟" not in crisis
+    off = client.post("/console/duty", data={"on": "0", "csrf": csrf}, follow_redirects=False)
+    assert off.status_code == 303 and "现在没有人在岗" in client.get(QUEUE).text
+
+
+def test_the_queue_stream_shows_who_is_on_duty_and_signing_out_ends_duty(client: TestClient) -> None:
+    csrf = signed_in_as(client, "c1")
+    client.post("/console/duty", data={"on": "1"}, headers=_acting(csrf))
+    assert "<strong>c1</strong>" in client.get(f"{QUEUE}/stream").text
+    client.post("/console/logout", data={"csrf": csrf})
+    client.cookies.clear()
+    signed_in_as(client, "c2")
+    assert "现在没有人在岗" in client.get(QUEUE).text
+    crisis = _texts(client.post(WEBHOOK, json={"sender": "crisis", "message": "我不想活了"}).json())
+    assert "正在为您联系工作人员" in crisis and "010-82951332" in crisis

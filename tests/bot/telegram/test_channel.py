@@ -390,6 +390,7 @@ def test_desk_commands_refuse_kindly_and_transfer_hands_the_family_over(lite_gat
     api.counselor_says(GROUP, thread_id, STRANGER, "/close")
     api.wait_for(lambda: texts.NOT_ALLOWED in gateway.texts_to(GROUP))
 
+    api.wait_for(lambda: handoff_texts.TRANSFERRED in gateway.texts_to(FAMILY))
     api.counselor_says(GROUP, thread_id, COUNSELOR_B, "我是接手的同事。")
     api.wait_for(lambda: "我是接手的同事。" in gateway.texts_to(FAMILY))
     gateway.settle()
