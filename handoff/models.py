@@ -186,7 +186,9 @@ class Notification(Base):
 
     Written in the same transaction as the change it announces, so a crash cannot
     lose it; the watch loop hands unsent rows to the notifiers and marks them sent.
-    Rows hold ids and kinds only, never what the family wrote.
+    Rows hold ids and kinds only, never what the family wrote. ``claimed_until`` is the
+    lease of the gateway delivering it now, so a second gateway leaves the row alone
+    and a dead one's rows are taken back once the lease runs out.
     """
 
     __tablename__ = "handoff_notifications"
@@ -200,6 +202,7 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class OnDuty(Base):

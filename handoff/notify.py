@@ -5,6 +5,11 @@ announces (:func:`enqueue`), so neither a crash nor a slow messaging service can
 lose or delay the ticket itself. :func:`dispatch` later hands unsent rows to every
 registered :class:`Notifier` (Telegram implements one) and marks them sent; a row
 whose notifier fails stays unsent and is retried on the next watch tick.
+
+Several gateways may run :func:`dispatch` at once. Each first claims its rows with
+one conditional update (a lease in ``claimed_until``), so a notice goes out through
+one gateway only; a gateway that dies mid-delivery leaves its claim to run out, and
+another one then retries the row.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.models import Notification, Ticket
@@ -25,6 +30,8 @@ from helpline.db import transaction, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 20
+CLAIM_LEASE = timedelta(seconds=60)
+"""How long a claimed notice is left to its gateway: far longer than a Telegram send with retries."""
 
 
 class Kind(StrEnum):
@@ -86,14 +93,33 @@ def enqueue(session: Session, ticket: Ticket, kind: Kind, audience: str) -> Noti
     return row
 
 
-def pending(session: Session, limit: int = 100) -> list[Notice]:
-    query = (
-        select(Notification)
-        .where(Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS)
+def claim(session: Session, now: datetime, limit: int = 100) -> list[Notice]:
+    """Take up to ``limit`` unsent notices that nobody holds, oldest first, leased until ``now`` + lease.
+
+    One statement, so two gateways claiming at once never get the same row: PostgreSQL skips
+    rows another claim has locked, SQLite runs one writer at a time, and the outer condition
+    is checked again on the row it updates.
+    """
+    free = (
+        Notification.sent_at.is_(None),
+        Notification.attempts < MAX_ATTEMPTS,
+        or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
+    )
+    candidates = (
+        select(Notification.id)
+        .where(*free)
         .order_by(Notification.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    return [_notice(row) for row in session.scalars(query)]
+    claimed = session.scalars(
+        update(Notification)
+        .where(Notification.id.in_(candidates), *free)
+        .values(claimed_until=now + CLAIM_LEASE)
+        .returning(Notification)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((_notice(row) for row in claimed), key=lambda notice: notice.id)
 
 
 def _notice(row: Notification) -> Notice:
@@ -101,18 +127,16 @@ def _notice(row: Notification) -> Notice:
 
 
 async def dispatch(sessions: sessionmaker[Session], notifiers: Sequence[Notifier]) -> int:
-    """Send every unsent notice through every notifier; returns how many were sent."""
-    with sessions() as session:
-        notices = pending(session)
+    """Claim the unsent notices, send each through every notifier, record it; returns how many went out."""
+    with transaction(sessions) as session:
+        notices = claim(session, utcnow())
     sent = 0
     for notice in notices:
         delivered = await _deliver(notice, notifiers)
+        outcome = {"sent_at": utcnow()} if delivered else {"attempts": Notification.attempts + 1}
         with transaction(sessions) as session:
-            values = {"sent_at": utcnow()} if delivered else {"attempts": Notification.attempts + 1}
             session.execute(
-                update(Notification)
-                .where(Notification.id == notice.id, Notification.sent_at.is_(None))
-                .values(**values)
+                update(Notification).where(Notification.id == notice.id).values(claimed_until=None, **outcome)
             )
         sent += delivered
     return sent
