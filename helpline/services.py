@@ -19,8 +19,9 @@ from urllib.error import URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
+from helpline.rasa_endpoints import write_endpoints
 from helpline.rasa_model import RASA_BIN, RASA_ENV
-from helpline.settings import REPO_ROOT, Settings
+from helpline.settings import REPO_ROOT, VAR_DIR, Settings
 
 APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 
@@ -58,6 +59,7 @@ def _child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "HELPLINE_DATABASE_URL": settings.database_url,
         "HELPLINE_RASA_URL": settings.rasa_url,
         "HELPLINE_ACTION_SERVER_URL": settings.action_server_url,
+        "HELPLINE_REDIS_URL": settings.redis_url,
         "HELPLINE_EMBEDDING_MODEL": settings.embedding_model,
         "HELPLINE_HOST": settings.host,
         "HELPLINE_PORT": str(settings.port),
@@ -65,10 +67,12 @@ def _child_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def rasa_service(settings: Settings, model: Path) -> Service:
+    """Rasa on the port of ``HELPLINE_RASA_URL``, its tracker and lock stores following the settings."""
+    endpoints = write_endpoints(settings, VAR_DIR / "rasa" / f"endpoints-{_port(settings.rasa_url)}.yml")
     command = [
         str(RASA_BIN), "run",
         "--model", str(model),
-        "--endpoints", str(REPO_ROOT / "endpoints.yml"),
+        "--endpoints", str(endpoints),
         "--credentials", str(REPO_ROOT / "nlu" / "credentials.yml"),
         "--interface", "127.0.0.1",
         "--port", _port(settings.rasa_url),

@@ -50,6 +50,9 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout: float = 10.0
+    # Redis, for Rasa's conversation locks when several Rasa servers share the conversations
+    # (redis://host:6379/0); empty: none, one Rasa with its locks in memory.
+    redis_url: str = ""
     embedding_model: str = str(DEFAULT_MODEL_DIR)
     # Where the knowledge base's vectors are kept across restarts ("off": in memory only).
     vector_store: str = str(VAR_DIR / "cache")
@@ -124,6 +127,7 @@ def load_settings() -> Settings:
         rasa_url=_env("HELPLINE_RASA_URL", Settings.rasa_url).rstrip("/"),
         action_server_url=_env("HELPLINE_ACTION_SERVER_URL", Settings.action_server_url).rstrip("/"),
         rasa_timeout=_env_float("HELPLINE_RASA_TIMEOUT", Settings.rasa_timeout),
+        redis_url=_env("HELPLINE_REDIS_URL", Settings.redis_url),
         embedding_model=_env("HELPLINE_EMBEDDING_MODEL", Settings.embedding_model),
         torch_threads=_env_int("HELPLINE_TORCH_THREADS", Settings.torch_threads),
         risk_classifier_timeout=_env_float(
