@@ -18,6 +18,7 @@ from handoff import cli as handoff_cli
 from handoff import queue
 from helpline import messages, migrate, users
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
+from helpline.rasa_endpoints import erase_trackers_before
 from helpline.settings import load_settings
 from intake import cases, drafts
 from intake import cli as intake_cli
@@ -170,10 +171,11 @@ def _purge(_args: argparse.Namespace) -> int:
         dropped = drafts.delete_expired(session)
         blanked = messages.erase_before(session, cutoff)
         quoted = queue.erase_before(session, cutoff)
+    forgotten = erase_trackers_before(settings.database_url, cutoff)
     print(
         f"已删除 {erased} 个办结登记的个人信息、{dropped} 份过期草稿；"
         f"清空 {blanked} 条超过 {settings.message_retention_days} 天的对话内容，"
-        f"以及 {quoted} 条风险摘录和工单备注。"
+        f"{quoted} 条风险摘录和工单备注，以及对话引擎里 {forgotten} 段旧对话。"
     )
     return 0
 

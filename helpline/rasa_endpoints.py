@@ -15,13 +15,16 @@ Rasa servers can share the conversations without answering one family out of ord
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
-from sqlalchemy.engine import make_url
+from sqlalchemy import column, delete, func, inspect, select, table
+from sqlalchemy.engine import URL, make_url
 
+from helpline.db import make_engine
 from helpline.settings import REPO_ROOT, Settings
 
 BASE_ENDPOINTS = REPO_ROOT / "endpoints.yml"
@@ -31,15 +34,57 @@ RASA_POSTGRES_DRIVER = "postgresql+psycopg2"
 LOCK_KEY_PREFIX = "helpline"
 
 
+EVENTS = table("events", column("sender_id"), column("timestamp"))
+"""The columns of Rasa's SQL tracker store that retention needs (one row per event, a Unix timestamp)."""
+
+
+def tracker_database(database_url: str) -> URL | None:
+    """Where Rasa keeps its conversations for this project database; None: in Rasa's memory."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        return url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return url.set(database=str(Path(url.database).with_name(TRACKER_FILE)))
+    return None
+
+
 def tracker_store(database_url: str) -> dict[str, Any] | None:
     """Rasa's SQL tracker store for the project's database; None keeps Rasa's in-memory one."""
-    url = make_url(database_url)
+    url = tracker_database(database_url)
+    if url is None:
+        return None
     if url.get_backend_name() == "postgresql":
         rasa_url = url.set(drivername=RASA_POSTGRES_DRIVER).render_as_string(hide_password=False)
         return {"type": "SQL", "url": rasa_url}
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return {"type": "SQL", "dialect": "sqlite", "db": str(Path(url.database).with_name(TRACKER_FILE))}
-    return None
+    return {"type": "SQL", "dialect": "sqlite", "db": url.database}
+
+
+def erase_trackers_before(database_url: str, cutoff: datetime) -> int:
+    """Delete Rasa's conversations whose last event is older than ``cutoff``; returns how many.
+
+    Rasa's trackers hold every message text, so the retention promised in the consent
+    texts covers them too. A conversation is removed whole: a tracker cut in the middle
+    would replay a form without its start.
+    """
+    url = tracker_database(database_url)
+    if url is None:
+        return 0
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0
+        stale = (
+            select(EVENTS.c.sender_id)
+            .group_by(EVENTS.c.sender_id)
+            .having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())
+        )
+        with engine.begin() as connection:
+            senders = list(connection.scalars(stale))
+            if senders:
+                connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(senders)))
+        return len(senders)
+    finally:
+        engine.dispose()
 
 
 def lock_store(redis_url: str) -> dict[str, Any] | None:
