@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff import cli as handoff_cli
 from handoff import queue
-from helpline import messages, migrate, users
+from helpline import messages, migrate, services, users
 from helpline.db import make_engine, make_session_factory, transaction, utcnow
 from helpline.rasa_endpoints import erase_trackers_before
 from helpline.settings import load_settings
@@ -186,6 +186,17 @@ def _register_purge(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """Become one service (systemd's ExecStart): the command and environment ``make run`` would use."""
+    services.become(services.named(load_settings(), args.service))
+
+
+def _register_serve(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="run one process in the foreground (for systemd units)")
+    serve.add_argument("service", choices=services.SERVICE_NAMES)
+    serve.set_defaults(handler=_serve)
+
+
 REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _register_db,
     _register_users,
@@ -193,6 +204,7 @@ REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     handoff_cli.register,
     intake_cli.register,
     _register_purge,
+    _register_serve,
 )
 
 

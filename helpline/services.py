@@ -15,12 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 from urllib.error import URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from helpline.rasa_endpoints import write_endpoints
-from helpline.rasa_model import RASA_BIN, RASA_ENV
+from helpline.rasa_model import RASA_BIN, RASA_ENV, model_path
 from helpline.settings import REPO_ROOT, VAR_DIR, Settings
 
 APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
@@ -95,6 +96,27 @@ def action_service(settings: Settings) -> Service:
 def gateway_service(settings: Settings) -> Service:
     ready_url = f"http://{settings.host}:{settings.port}/livez"
     return Service("gateway", [str(APP_PYTHON), "-m", "bot"], ready_url, _child_env(settings))
+
+
+SERVICE_NAMES = ("actions", "rasa", "gateway")
+"""In start order: Rasa calls the action server, the gateway calls Rasa."""
+
+
+def named(settings: Settings, name: str) -> Service:
+    """One of :data:`SERVICE_NAMES`, as ``make run`` starts it."""
+    if name == "rasa":
+        return rasa_service(settings, model_path())
+    if name == "actions":
+        return action_service(settings)
+    if name == "gateway":
+        return gateway_service(settings)
+    raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICE_NAMES)}")
+
+
+def become(service: Service) -> NoReturn:
+    """Replace this process with the service: how a systemd unit runs the same command as ``make run``."""
+    os.chdir(REPO_ROOT)
+    os.execve(service.command[0], service.command, service.env)
 
 
 def start(service: Service, log_dir: Path) -> subprocess.Popen[bytes]:
