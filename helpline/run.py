@@ -16,7 +16,7 @@ from handoff.classifier import prepare_classifier
 from handoff.risk import DEFAULT_LEXICON_PATH, Lexicon
 from helpline import migrate, services
 from helpline.e5_rebuild import ensure_model
-from helpline.rasa_model import ensure_trained, model_path
+from helpline.rasa_model import ensure_trained
 from helpline.settings import DEFAULT_MODEL_DIR, VAR_DIR, Settings, load_settings
 from knowledge.repository import load_seed_into
 from knowledge.retrieval import retriever_for
@@ -66,12 +66,7 @@ def main() -> int:
     prepared = subprocess.run([sys.executable, "-m", "helpline.run", "--prepare-only"])
     if prepared.returncode != 0:
         return prepared.returncode
-    model = model_path()
-    plan = [
-        services.action_service(settings),
-        services.rasa_service(settings, model),
-        services.gateway_service(settings),
-    ]
+    plan = [services.named(settings, name) for name in services.SERVICE_NAMES]
     supervisor = services.Supervisor(VAR_DIR / "logs")
 
     def shutdown(_signum: int, _frame: FrameType | None) -> None:
