@@ -79,10 +79,9 @@ def erase_trackers_before(database_url: str, cutoff: datetime) -> int:
             .having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())
         )
         with engine.begin() as connection:
-            senders = list(connection.scalars(stale))
-            if senders:
-                connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(senders)))
-        return len(senders)
+            forgotten = connection.scalar(select(func.count()).select_from(stale.subquery())) or 0
+            connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(stale)))
+        return forgotten
     finally:
         engine.dispose()
 
