@@ -136,7 +136,9 @@ async def dispatch(sessions: sessionmaker[Session], notifiers: Sequence[Notifier
         outcome = {"sent_at": utcnow()} if delivered else {"attempts": Notification.attempts + 1}
         with transaction(sessions) as session:
             session.execute(
-                update(Notification).where(Notification.id == notice.id).values(claimed_until=None, **outcome)
+                update(Notification)
+                .where(Notification.id == notice.id, Notification.sent_at.is_(None))
+                .values(claimed_until=None, **outcome)
             )
         sent += delivered
     return sent
