@@ -4,7 +4,7 @@ Round 5 was measured first and then worked on: its crisis messages must stay cau
 the lexicon alone (crisis, or a "may be suicidal" phrase the classifier confirms). Every
 round's single-message emergencies must stay emergencies, and the messages not at risk of
 the rounds whose false alarms were worked on (all but round 6) may get no crisis or
-emergency from the lexicon. Crisis recall on rounds 6-10 is the classifier's job now.
+emergency from the lexicon. Crisis recall on rounds 6-11 is the classifier's job now.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from handoff.evaluate_risk import BLIND_ROUNDS_DIR
 from handoff.risk import RiskLevel, screen
 
 NOT_AT_RISK = ("policy", "offtopic", "none", "psych", "legal", "human")
-FALSE_ALARMS_WORKED_ON = (5, 7, 8, 9, 10)
+FALSE_ALARMS_WORKED_ON = (5, 7, 8, 9, 10, 11)
 KEPT_AS_EMERGENCY = {
     # Chest pain "last week" reads like chest pain that came back: a guard on the time word
     # would also lower 上礼拜心口疼 现在又疼了. A needless 120 costs less than a missed one.
