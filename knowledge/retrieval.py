@@ -47,6 +47,7 @@ from helpline.embeddings import Encoder, load_encoder
 from helpline.settings import Settings
 from knowledge.models import Entry, Status
 from knowledge.repository import current_revision, entry_record
+from knowledge.spelling import default_speller
 
 TOP_K = 3
 LEXICAL_WEIGHT = 0.08
@@ -320,8 +321,11 @@ class Retriever:
         return self.search_many([text], limit, day)[0]
 
     def search_many(self, texts: list[str], limit: int = 3, day: date | None = None) -> list[list[Hit]]:
+        """The best entries for each message, with its mistyped words put right first."""
         index = self.index()
-        return index.rank(texts, self._encoder.queries(texts), day or date.today(), limit)
+        speller = default_speller()
+        meant = [speller.corrected(text) for text in texts]
+        return index.rank(meant, self._encoder.queries(meant), day or date.today(), limit)
 
 
 def retriever_for(settings: Settings) -> Retriever:

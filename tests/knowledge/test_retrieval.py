@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.db import make_engine, make_session_factory, transaction
@@ -100,3 +101,12 @@ def test_a_damaged_store_is_an_empty_one(
         == "medical-free-annual-checkup"
     )
     assert len(fresh.embedded) > 100
+
+
+def test_a_mistyped_word_is_searched_as_meant(seeded: sessionmaker[Session], encoder: Encoder) -> None:
+    """Voice input's 心里资询 (knowledge/misspellings.yaml) scores as 心理咨询 does."""
+    retriever = Retriever(seeded, encoder)
+    typed = retriever.search("听说有个心里资询热线 是不收钱的吗")[0]
+    meant = retriever.search("听说有个心理咨询热线 是不收钱的吗")[0]
+    assert typed.entry_id == meant.entry_id == "psych-counseling-free"
+    assert typed.semantic == pytest.approx(meant.semantic)
