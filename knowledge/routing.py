@@ -53,9 +53,11 @@ _QUESTION = re.compile(
 
 _ASKS_TO_APPLY = re.compile(
     r"(想|要|帮我|给我|您给我|麻烦您?|请)(报名|报个名|申请|登记|约|预约|安排|办一下|办个)"
+    r"|(帮我|给我|替我|帮着)联系|(能|可以)给(我|俺)?(预约|约|安排|联系)"
 )
 """A request for an intake, even when a question comes with it: 我想报名参加心理咨询 怎么给我约上,
-我想申请律师帮忙维权 我腿不好能上门儿吗 (blind round 8)."""
+我想申请律师帮忙维权 我腿不好能上门儿吗 (blind round 8), 想找个心理医生聊聊 你能帮我联系一个吗,
+看看心理方面的 您这儿能给预约不 (round 11)."""
 _LEGAL_MATTER = re.compile(r"法律|律师|官司|诉讼|起诉|维权|答辩|状子")
 _PSYCH_MATTER = re.compile(r"心理|咨询师|疏导|倾诉")
 

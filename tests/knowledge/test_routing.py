@@ -125,6 +125,8 @@ def test_a_short_follow_up_read_as_yes_or_no_is_answered_with_its_topic(intent: 
         ("我想报名参加心理咨询 怎么给我约上", "request_psych_support"),
         ("孩子原单位的抚恤金拖着不给 我想申请律师帮忙维权 我腿不好能上门儿吗", "request_legal_aid"),
         ("能给我安排一次心理疏导不", "request_psych_support"),
+        ("我想找个心理医生聊聊 你能帮我联系一个吗", "request_psych_support"),
+        ("老伴儿让我去看看心理方面的 您这儿能给预约不", "request_psych_support"),
     ],
 )
 def test_a_request_in_so_many_words_starts_its_intake_even_with_a_question(text: str, intake: str) -> None:
@@ -133,7 +135,9 @@ def test_a_request_in_so_many_words_starts_its_intake_even_with_a_question(text:
     assert _route(text, "request_legal_aid") == TO_RASA, "Rasa's own request intent starts it"
 
 
-@pytest.mark.parametrize("text", ["心理咨询要钱吗", "法律援助都管啥", "我想咨询一下体检的事 怎么约"])
+@pytest.mark.parametrize(
+    "text", ["心理咨询要钱吗", "法律援助都管啥", "我想咨询一下体检的事 怎么约", "心理咨询热线能联系上吗"]
+)
 def test_a_question_is_not_a_request(text: str) -> None:
     assert intake_asked_for(text) is None
 
