@@ -1,7 +1,8 @@
 """The action server: rasa-sdk's own, plus the knowledge base opened at start and a readiness check.
 
-Sanic builds the app again inside its worker process, where the actions run, so the
-warm-up and the ``/ready`` route are attached by the factory that the worker calls.
+It runs as one process (Sanic's single-process mode). Sanic's default, a manager process
+that starts a worker, cost two more Python processes of about 110 MB each for nothing:
+``make run``'s supervisor already restarts a server that dies (``bench.overhead``).
 ``/health`` says the server is up; ``/ready`` says it can also answer policy questions,
 which is what starting the assistant (and its tests) waits for.
 """
@@ -10,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from functools import partial
 from urllib.parse import urlsplit
 
 from rasa_sdk.endpoint import create_app_for_serve
 from rasa_sdk.executor import ActionExecutor
 from sanic import HTTPResponse, Request, Sanic, response
-from sanic.worker.loader import AppLoader
 
 from actions.policy import knowledge
 from helpline.settings import REPO_ROOT, load_settings
@@ -49,10 +48,9 @@ def main() -> None:
     package = parser.parse_args().actions
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     address = urlsplit(load_settings().action_server_url)
-    loader = AppLoader(factory=partial(create_app, package))
-    app = loader.load()
-    app.prepare(host=address.hostname, port=address.port, workers=1)
-    Sanic.serve(primary=app, app_loader=loader)
+    app = create_app(package)
+    app.prepare(host=address.hostname, port=address.port, single_process=True)
+    Sanic.serve_single(primary=app)
 
 
 if __name__ == "__main__":
