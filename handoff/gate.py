@@ -22,6 +22,7 @@ fails it still answers with the built-in help lines.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -282,13 +283,13 @@ class Gate:
                 return Turn(level=verdict.level, notified=priority is not None)
             if priority is None and withdraws_request(message.text) and queue.withdraw(session, ticket, now):
                 return Turn([Utterance(texts.WITHDRAWN)], level=verdict.level)
-            replies = self._waiting_words(session, ticket, verdict, now)
+            replies = self._waiting_words(session, ticket, message.text, verdict, now)
             queue.touch(session, ticket, now)
         calm = verdict.level.rank < RiskLevel.EMERGENCY.rank
         return Turn(replies, level=verdict.level, notified=priority is not None, while_waiting=calm)
 
     def _waiting_words(
-        self, session: Session, ticket: Ticket, verdict: Verdict, now: datetime
+        self, session: Session, ticket: Ticket, message_text: str, verdict: Verdict, now: datetime
     ) -> list[Utterance]:
         where = self._place(session, ticket)
         if verdict.level is RiskLevel.CRISIS:
@@ -302,6 +303,13 @@ class Gate:
         if verdict.level is RiskLevel.EMERGENCY:
             return crisis.emergency_reply(self._lines(), verdict.categories, where)
         at_risk = ticket.rank >= Priority.DISTRESS.rank
+        if at_risk and verdict.ambiguous and verdict.unconfirmed is None:
+            # The lexicon's doubt while waiting (甭劝我了, 不想熬了) is heard: warmth and the lines again.
+            return [Utterance(texts.CRISIS_WARM), crisis.lines_repeat(self._lines())]
+        if ticket.priority_enum is Priority.EMERGENCY and _URGING.search(message_text):
+            # Someone urging us in an emergency (快点儿啊) is told again to call the number for what happened;
+            # 救护车来了, 虚惊一场 or a question afterwards is not told to call again.
+            return crisis.emergency_reply(self._lines(), _emergency_categories(session, ticket), where)
         return [Utterance((texts.WAITING_ACK_AT_RISK if at_risk else texts.WAITING_ACK).format(place=where))]
 
     # --- opening a ticket ---------------------------------------------------------
@@ -448,6 +456,21 @@ def _unannounced_close(session: Session, sender: str) -> Ticket | None:
         .limit(1)
     )
     return session.scalar(query)
+
+
+_URGING = re.compile(r"快|赶紧|赶快|急死|着急|怎么还(没|不)|还没(来|到)|还不来|等不(了|及)")
+"""A family pressing for help while an emergency waits (快点儿啊, 怎么还没人来)."""
+
+
+def _emergency_categories(session: Session, ticket: Ticket) -> list[str]:
+    """What the emergency that opened or raised the ticket was (a fall, a fire), for the number to call."""
+    query = (
+        select(Signal.category)
+        .where(Signal.sender == ticket.sender, Signal.level == RiskLevel.EMERGENCY.value)
+        .where(Signal.at >= ticket.opened_at)
+        .distinct()
+    )
+    return list(session.scalars(query))
 
 
 def _record_signals(session: Session, message: FamilyMessage, verdict: Verdict, now: datetime) -> None:

@@ -123,12 +123,23 @@ def may_follow_on(text: str) -> bool:
     return elliptical(stripped) or short_question
 
 
+CONTEXT_MARGIN = 0.03
+"""How much better the reading with the topic must match than the message alone to win.
+
+The topic is read as the previous entry's title in front of the message, and a title matches
+its own entry almost word for word: read that way, 那体检呢 and 体检是谁管的 after the health
+record, or 那要是在家养老呢 after nursing homes, went back to the entry before although the
+message alone named its entry (blind rounds 10 and 11). Follow-ups that do need the topic
+(要钱不, 谁给认定, 收费不) match 0.03 to 0.08 better with it."""
+
+
 def in_context(text: str, alone: Hit | None, with_topic: Hit | None) -> Hit | None:
-    """The reading with the topic when the message is elliptical, or when it matches better than the
-    message alone does; None when the message is best read as a new question."""
-    if with_topic is None or elliptical(text):
+    """The reading with the topic when it matches clearly better than the message alone, or both
+    find the same entry; None when the message is best read as a new question (an elliptical one
+    that names its own topic too: 那体检呢)."""
+    if with_topic is None or alone is None or with_topic.entry_id == alone.entry_id:
         return with_topic
-    return with_topic if alone is None or with_topic.semantic > alone.semantic else None
+    return with_topic if with_topic.semantic > alone.semantic + CONTEXT_MARGIN else None
 
 
 def route(reading: Reading, thresholds: Thresholds) -> Route:

@@ -231,6 +231,23 @@ def test_messages_while_waiting_go_to_the_ticket_and_can_raise_it(gate: Gate, se
     assert texts.CRISIS_LINES_INTRO not in _texts(again), "not the whole script again"
 
 
+def test_a_doubt_said_while_waiting_at_risk_gets_warmth_and_the_lines_again(gate: Gate, sessions) -> None:
+    _say(gate, "我不想活了")
+    turn = _say(gate, "甭劝我了")
+    assert texts.CRISIS_WARM in _texts(turn) and "010-82951332" in _texts(turn)
+    assert "010-82951332" not in _texts(_say(gate, "好的")), "a calm message is only acknowledged"
+
+
+def test_a_family_waiting_in_an_emergency_is_reminded_of_the_numbers(gate: Gate, sessions) -> None:
+    _say(gate, "老伴在厕所摔了 叫也不答应")
+    assert _ticket(sessions).priority == "emergency"
+    turn = _say(gate, "快点儿啊")
+    assert "请马上拨打 120" in _texts(turn) and "110" not in _texts(turn), "the number for a fall"
+    assert "请马上拨打" not in _texts(_say(gate, "救护车来了 我先跟着去医院")), "help has come"
+    _say(gate, "人工", sender="other")
+    assert "请马上拨打" not in _texts(_say(gate, "快点儿啊", sender="other")), "not in a plain request"
+
+
 def test_nothing_from_the_bot_once_a_counselor_has_the_ticket(gate: Gate, sessions) -> None:
     _say(gate, "人工")
     with transaction(sessions) as session:

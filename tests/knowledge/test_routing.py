@@ -52,11 +52,14 @@ def test_a_short_question_may_lean_on_the_topic_before_a_long_or_plain_one_does_
     assert not may_follow_on("好的 谢谢您") and not may_follow_on("我们家月收入挺低的 有补助吗")
 
 
-def test_a_short_question_takes_the_topic_only_when_that_reads_better() -> None:
+def test_a_short_question_takes_the_topic_only_when_that_reads_clearly_better() -> None:
     topical = Hit("elderly-nursing-home", 0.93, 0.92)
     assert in_context("要钱不", WEAK, topical) == topical
     assert in_context("免费体检咋约", GOOD, Hit("elderly-nursing-home", 0.91, 0.90)) is None
-    assert in_context("那要是在家呢", GOOD, topical) == topical, "an elliptical one always takes it"
+    assert in_context("那体检呢", GOOD, topical) is None, "an elliptical one that names its own topic"
+    assert in_context("那要是在家呢", WEAK, topical) == topical
+    same = Hit(GOOD.entry_id, 0.96, 0.94)
+    assert in_context("体检要钱不", GOOD, same) == same, "both readings agree: it is read in context"
     assert in_context("要钱不", WEAK, None) is None
 
 
