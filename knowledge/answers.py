@@ -314,13 +314,17 @@ _OTHER_PLACE = re.compile(
     r"天津|上海|河北|河南|山东|山西|外地|外省|别的区|其他区|别的省"
 )
 _ABOUT_US = re.compile(r"西城|你们|咱们|咱这|这儿|这边|这里|户口|户籍|住在|住着|人住|搬")
+_COMPARED_WITH_US = re.compile(
+    r"(跟|和|与|比)(咱们?|我们|你们)?西城(区)?(的)?(一样|比|差不多|相比|比较|有啥不同|有什么不同)?"
+)
+"""西城 named only to compare (朝阳区那边有啥政策 跟西城一样吗, blind round 11): about the other place."""
 
 
 def elsewhere(text: str) -> str | None:
     """The other district or province a question is about, when it is not about us: 朝阳区对失独
     家庭有什么补助政策 (blind round 8); not 户口在朝阳 人住西城 能享受吗, which asks about us."""
     place = _OTHER_PLACE.search(text)
-    return place.group() if place and not _ABOUT_US.search(text) else None
+    return place.group() if place and not _ABOUT_US.search(_COMPARED_WITH_US.sub("", text)) else None
 
 
 def outside_district(place: str) -> Answer:

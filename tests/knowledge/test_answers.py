@@ -104,7 +104,12 @@ def test_follow_up_detection(text: str, kind: FollowUp | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "place"), [("朝阳区对失独家庭有什么补助政策？", "朝阳"), ("天津那边失独的有啥补贴", "天津")]
+    ("text", "place"),
+    [
+        ("朝阳区对失独家庭有什么补助政策？", "朝阳"),
+        ("天津那边失独的有啥补贴", "天津"),
+        ("朝阳区那边对失独家庭有啥政策 跟西城一样吗", "朝阳"),
+    ],
 )
 def test_another_places_policy_is_not_answered_from_ours(ask: Ask, text: str, place: str) -> None:
     answer = ask(text)
