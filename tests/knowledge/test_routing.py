@@ -31,7 +31,7 @@ def _route(text: str, intent: str | None, best: Hit | None = GOOD, in_form: bool
     return route(Reading(text, intent, best, in_form), THRESHOLDS)
 
 
-@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "express_distress", None])
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "express_distress", "inform", None])
 def test_a_question_that_matches_an_entry_is_answered_whatever_intent_is_near(intent: str | None) -> None:
     assert _route("免费体检一年几回", intent) == Route(GOOD.entry_id)
 
@@ -49,7 +49,7 @@ def test_a_follow_up_is_told_by_its_first_or_last_words() -> None:
 
 def test_a_short_question_may_lean_on_the_topic_before_a_long_or_plain_one_does_not() -> None:
     assert may_follow_on("要钱不") and may_follow_on("不要钱？") and may_follow_on("谁给认定")
-    assert not may_follow_on("好的 谢谢您") and not may_follow_on("我们家月收入挺低的 有补助吗")
+    assert not may_follow_on("好的 谢谢您") and not may_follow_on("我们家月收入挺低的 不知道能不能有补助")
 
 
 def test_a_short_question_takes_the_topic_only_when_that_reads_clearly_better() -> None:
