@@ -343,7 +343,7 @@ class Router:
         with_topic = None
         if follows_on and last_entry is not None:
             with_topic = await asyncio.to_thread(knowledge.best_in_context, text, last_entry)
-        topical = in_context(text, best, with_topic)
+        topical = in_context(best, with_topic)
         reading = Reading(text, intent, topical or best, False, topical is not None)
         return Routed(route(reading, knowledge.thresholds), reading, hits)
 

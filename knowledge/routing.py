@@ -138,7 +138,7 @@ message alone named its entry (blind rounds 10 and 11). Follow-ups that do need 
 (要钱不, 谁给认定, 收费不) match 0.03 to 0.08 better with it."""
 
 
-def in_context(text: str, alone: Hit | None, with_topic: Hit | None) -> Hit | None:
+def in_context(alone: Hit | None, with_topic: Hit | None) -> Hit | None:
     """The reading with the topic when it matches clearly better than the message alone, or both
     find the same entry; None when the message is best read as a new question (an elliptical one
     that names its own topic too: 那体检呢)."""
